@@ -1,0 +1,87 @@
+"""Fraud detection on AWS: SageMaker serving, EKS GPU training, DynamoDB online features.
+
+Copy this file to start a platform. `mlplatform validate blueprints/fraud_detection.py --all-envs`
+checks it; `mlplatform plan blueprints/fraud_detection.py --env prod` shows what `pulumi up`
+would create.
+"""
+
+from mlplatform import (
+    Canary,
+    Feature,
+    FeatureGroup,
+    FeatureStore,
+    MetricGates,
+    ModelEndpoint,
+    MonitoringStack,
+    Network,
+    NodePool,
+    Platform,
+    Quota,
+    TrainingCluster,
+    per_env,
+)
+
+platform = Platform(
+    name="fraud",
+    team="risk-ml",
+    region="us-east-1",
+    environments=["dev", "staging", "prod"],
+    network=Network(single_nat_gateway=per_env(dev=True, default=False)),
+    components=[
+        FeatureStore(
+            name="features",
+            online_store="dynamodb",
+            offline_retention_days=per_env(dev=30, default=365),
+            online_ttl_days=90,
+            feature_groups=[
+                FeatureGroup(
+                    name="transactions",
+                    record_identifier="transaction_id",
+                    features=[
+                        Feature(name="transaction_id", type="String"),
+                        Feature(name="event_time", type="Fractional"),
+                        Feature(name="amount", type="Fractional"),
+                        Feature(name="merchant_risk", type="Fractional"),
+                    ],
+                )
+            ],
+        ),
+        TrainingCluster(
+            name="train",
+            target="eks",
+            node_pools=[
+                NodePool(name="cpu", instance_type="m6i.2xlarge", min_nodes=1, max_nodes=per_env(dev=2, default=6)),
+                NodePool(
+                    name="gpu",
+                    instance_type="g5.2xlarge",
+                    gpu=True,
+                    min_nodes=0,
+                    max_nodes=per_env(dev=2, prod=16, default=4),
+                    spot=per_env(dev=True, default=False),
+                ),
+            ],
+            quota=Quota(gpus=per_env(dev=2, prod=16, default=4), cpu=128, memory_gb=512),
+        ),
+        ModelEndpoint(
+            name="scorer",
+            model="fraud-xgb",
+            target="sagemaker",
+            instance_type="ml.m5.xlarge",
+            min_instances=per_env(dev=1, default=2),
+            max_instances=per_env(dev=1, default=8),
+            data_capture_percent=per_env(dev=0, default=20),
+            deployment=Canary(percent=10, bake_minutes=10),
+            gates=per_env(
+                dev=MetricGates(),
+                default=MetricGates(minimum={"auc": 0.90}, maximum={"logloss": 0.35}),
+            ),
+        ),
+        MonitoringStack(
+            name="monitoring",
+            endpoints=["scorer"],
+            notify=["oncall@example.com"],
+            latency_p99_ms=200,
+            error_rate_percent=1.0,
+        ),
+    ],
+)

@@ -1,0 +1,107 @@
+"""Load a blueprint file and resolve it for one environment.
+
+A blueprint is a Python file defining exactly one module-level `Platform`. Anything that goes
+wrong while running it (syntax, imports, exceptions) becomes a Problem with file and line,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import traceback
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlplatform.spec.declarations import Declaration
+from mlplatform.spec.declarations import Platform as PlatformDeclaration
+from mlplatform.spec.platform import Platform
+from mlplatform.spec.problems import BlueprintInvalid, Problem
+from mlplatform.spec.validate import Validated, declared_environments, validate_raw
+
+
+@dataclass
+class Blueprint:
+    """A loaded, not yet validated blueprint."""
+
+    file: str  # as given by the user, used in messages
+    raw: dict[str, Any]
+    lines: dict[tuple[Any, ...], int]
+
+    @property
+    def environments(self) -> list[str]:
+        return declared_environments(self.raw)
+
+    @property
+    def name(self) -> str:
+        name = self.raw.get("name")
+        return name if isinstance(name, str) else "?"
+
+    def validate(self, envs: list[str] | None = None) -> Validated:
+        return validate_raw(self.raw, self.file, self.lines, envs)
+
+    def resolve(self, env: str) -> Platform:
+        """The platform for `env`; raises BlueprintInvalid listing every error."""
+        result = self.validate([env])
+        if env not in result.specs:
+            raise BlueprintInvalid(result.errors)
+        return result.specs[env]
+
+
+def load(path: str | Path) -> Blueprint:
+    """Run the blueprint file and return its one Platform; raises BlueprintInvalid."""
+    shown = str(path)
+    file = Path(path)
+    if not file.is_file():
+        raise BlueprintInvalid([Problem(shown, 0, "Platform", "", "blueprint file not found")])
+    module = _run(file, shown)
+    found = [(name, value) for name, value in vars(module).items() if isinstance(value, PlatformDeclaration)]
+    if not found:
+        raise BlueprintInvalid([Problem(shown, 0, "Platform", "",
+                                        "defines no module-level Platform(...); a blueprint defines exactly one")])
+    if len(found) > 1:
+        where = ", ".join(f"'{name}' (line {value.line})" for name, value in found)
+        raise BlueprintInvalid([Problem(shown, found[1][1].line, "Platform", "",
+                                        f"defines {len(found)} Platforms: {where}; a blueprint defines exactly one")])
+    declaration: Declaration = found[0][1]
+    lines: dict[tuple[Any, ...], int] = {}
+    raw = declaration.to_raw((), lines)
+    return Blueprint(shown, raw, lines)
+
+
+def _run(file: Path, shown: str) -> Any:
+    name = f"mlplatform_blueprint_{uuid.uuid4().hex}"
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise BlueprintInvalid([Problem(shown, 0, "Platform", "", "not a Python file")])
+    module = importlib.util.module_from_spec(spec)
+    try:
+        source = file.read_text(encoding="utf-8")
+        code = compile(source, str(file), "exec")
+    except SyntaxError as exc:
+        raise BlueprintInvalid([Problem(shown, exc.lineno or 0, "Platform", "",
+                                        f"Python syntax error: {exc.msg}")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BlueprintInvalid([Problem(shown, 0, "Platform", "", f"cannot read the file: {exc}")]) from None
+    sys.modules[name] = module
+    try:
+        exec(code, module.__dict__)
+    except Exception as exc:
+        line = _blueprint_line(exc, str(file))
+        what = "import failed" if isinstance(exc, ImportError) else "the blueprint raised"
+        raise BlueprintInvalid([Problem(shown, line, "Platform", "",
+                                        f"{what}: {type(exc).__name__}: {exc}")]) from None
+    finally:
+        sys.modules.pop(name, None)
+    return module
+
+
+def _blueprint_line(exc: BaseException, filename: str) -> int:
+    """The innermost line of the blueprint file in the exception's traceback."""
+    line = 0
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == filename:
+            line = frame.lineno or 0
+    return line

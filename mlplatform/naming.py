@@ -1,0 +1,144 @@
+"""Physical names of everything mlplatform creates.
+
+One module serves the Pulumi components, the promotion CLI and the local sandbox, so a
+name the CLI looks up is, by construction, the name `pulumi up` created. Validation uses the
+same functions to check AWS and Kubernetes naming limits before anything is deployed.
+
+Imports nothing but the standard library: the CLI's promote path imports it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Limits from the AWS and Kubernetes documentation.
+S3_BUCKET_MAX = 63
+SAGEMAKER_NAME_MAX = 63
+IAM_ROLE_MAX = 64
+DYNAMODB_TABLE_MAX = 255
+EKS_CLUSTER_MAX = 100
+DNS_LABEL_MAX = 63
+
+# An AWS account id is 12 digits; bucket names carry it for global uniqueness.
+ACCOUNT_ID_PLACEHOLDER = "123456789012"
+
+_S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_SAGEMAKER = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_IAM_ROLE = re.compile(r"^[\w+=,.@-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Names:
+    """Names for one platform in one environment."""
+
+    platform: str
+    env: str
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.platform}-{self.env}"
+
+    # --- platform core -------------------------------------------------------------
+    def registry_bucket(self, account_id: str) -> str:
+        return f"{self.prefix}-model-registry-{account_id}"
+
+    def access_logs_bucket(self, account_id: str) -> str:
+        return f"{self.prefix}-access-logs-{account_id}"
+
+    def ledger_table(self) -> str:
+        return f"{self.prefix}-promotion-ledger"
+
+    def kms_alias(self) -> str:
+        return f"alias/mlplatform/{self.platform}/{self.env}"
+
+    def ssm_prefix(self) -> str:
+        return f"/mlplatform/{self.platform}/{self.env}"
+
+    def ssm_parameter(self, key: str) -> str:
+        return f"{self.ssm_prefix()}/{key}"
+
+    def model_package_group(self, model: str) -> str:
+        return f"{self.prefix}-{model}"
+
+    # --- components ----------------------------------------------------------------
+    def offline_store_bucket(self, store: str, account_id: str) -> str:
+        return f"{self.prefix}-{store}-offline-{account_id}"
+
+    def online_store_table(self, store: str) -> str:
+        return f"{self.prefix}-{store}-online"
+
+    def glue_database(self, store: str) -> str:
+        # Glue database names allow lowercase letters, digits and underscores only.
+        return f"{self.prefix}-{store}".replace("-", "_")
+
+    def eks_cluster(self, cluster: str) -> str:
+        return f"{self.prefix}-{cluster}"
+
+    def endpoint(self, endpoint: str) -> str:
+        return f"{self.prefix}-{endpoint}"
+
+    def role(self, component: str, purpose: str) -> str:
+        return f"{self.prefix}-{component}-{purpose}"
+
+    def namespace(self, component: str) -> str:
+        return f"{self.prefix}-{component}"
+
+    def sns_topic(self, monitoring: str) -> str:
+        return f"{self.prefix}-{monitoring}-alerts"
+
+    def alarm(self, endpoint: str, metric: str) -> str:
+        return f"{self.prefix}-{endpoint}-{metric}"
+
+    def log_group(self, component: str) -> str:
+        return f"/mlplatform/{self.platform}/{self.env}/{component}"
+
+    def dashboard(self) -> str:
+        return f"{self.prefix}-ml-platform"
+
+
+# The alarm metrics every watched endpoint gets, by the suffix used in their names.
+ENDPOINT_ALARM_METRICS = ("latency-p99", "5xx-rate", "no-invocations", "cpu", "memory")
+
+
+# --- checks used by validation ---------------------------------------------------------
+def s3_bucket_problem(name: str) -> str | None:
+    if len(name) > S3_BUCKET_MAX:
+        return f"S3 bucket name '{name}' is {len(name)} characters; the limit is {S3_BUCKET_MAX}"
+    if not _S3_BUCKET.match(name) or ".." in name:
+        return f"S3 bucket name '{name}' must be lowercase letters, digits, dots and hyphens"
+    return None
+
+
+def sagemaker_name_problem(name: str) -> str | None:
+    if len(name) > SAGEMAKER_NAME_MAX:
+        return f"SageMaker name '{name}' is {len(name)} characters; the limit is {SAGEMAKER_NAME_MAX}"
+    if not _SAGEMAKER.match(name):
+        return f"SageMaker name '{name}' must be letters, digits and hyphens, starting with a letter or digit"
+    return None
+
+
+def iam_role_problem(name: str) -> str | None:
+    if len(name) > IAM_ROLE_MAX:
+        return f"IAM role name '{name}' is {len(name)} characters; the limit is {IAM_ROLE_MAX}"
+    if not _IAM_ROLE.match(name):
+        return f"IAM role name '{name}' has characters IAM does not allow"
+    return None
+
+
+def dns_label_problem(name: str) -> str | None:
+    if len(name) > DNS_LABEL_MAX:
+        return f"Kubernetes name '{name}' is {len(name)} characters; the limit is {DNS_LABEL_MAX}"
+    if not _DNS_LABEL.match(name):
+        return (
+            f"Kubernetes name '{name}' must be a DNS-1123 label: lowercase letters, digits "
+            "and '-', starting and ending with a letter or digit"
+        )
+    return None
+
+
+def eks_cluster_problem(name: str) -> str | None:
+    if len(name) > EKS_CLUSTER_MAX:
+        return f"EKS cluster name '{name}' is {len(name)} characters; the limit is {EKS_CLUSTER_MAX}"
+    return None

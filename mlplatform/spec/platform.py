@@ -1,0 +1,82 @@
+"""Platform: the root of a blueprint, one per file."""
+
+from __future__ import annotations
+
+from typing import Annotated, TypeVar
+
+from pydantic import Field
+
+from mlplatform.spec.base import Name, SpecModel
+from mlplatform.spec.feature_store import FeatureStore
+from mlplatform.spec.model_endpoint import ModelEndpoint
+from mlplatform.spec.monitoring import MonitoringStack
+from mlplatform.spec.network import Network
+from mlplatform.spec.training_cluster import TrainingCluster
+
+Component = Annotated[
+    FeatureStore | TrainingCluster | ModelEndpoint | MonitoringStack, Field(discriminator="kind")
+]
+
+C = TypeVar("C", bound=SpecModel)
+
+EnvName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,11}$")]
+
+
+class Waiver(SpecModel):
+    """A guardrail rule switched off on purpose; listed in every plan."""
+
+    rule: str = Field(pattern=r"^MLP-[A-Z0-9]+-\d{3}$", description="Rule id, e.g. MLP-S3-001.")
+    reason: str = Field(min_length=10, description="Why it is safe here; shown in every plan.")
+    component: Name | None = Field(
+        None, description="Only for this component. Omitted: the whole platform."
+    )
+
+
+class KubernetesCluster(SpecModel):
+    """Which cluster `target="kubernetes"` components deploy to."""
+
+    training_cluster: Name | None = Field(
+        None,
+        description="An eks TrainingCluster of this blueprint. Omitted: the cluster named by the "
+        "stack config (mlplatform:kubeconfig / mlplatform:kubeContext).",
+    )
+    namespace: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        description="Namespace for serving and monitoring. Omitted: <platform>-<env>.",
+    )
+
+
+class Platform(SpecModel):
+    name: Name = Field(description="Platform name; prefixes every resource name with the environment.")
+    team: str = Field(
+        min_length=1, max_length=64, pattern=r"^[\w .:/=+@-]+$", description="Owning team, tagged."
+    )
+    region: str = Field(
+        "us-east-1", pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$", description="AWS region. Omitted: us-east-1."
+    )
+    environments: list[EnvName] = Field(
+        default_factory=lambda: ["dev", "staging", "prod"],
+        min_length=1,
+        description="Environments, in promotion order. Omitted: dev, staging, prod.",
+    )
+    components: list[Component] = Field(default_factory=list, description="The platform's parts.")
+    network: Network | None = Field(
+        None,
+        description="VPC for AWS compute. Omitted: a new VPC when a SageMaker endpoint or EKS "
+        "cluster needs one.",
+    )
+    kubernetes: KubernetesCluster = Field(
+        default_factory=KubernetesCluster,
+        description="Cluster for kubernetes targets. Omitted: from stack config.",
+    )
+    tags: dict[str, str] = Field(
+        default_factory=dict, description="Extra tags on every resource. Omitted: only the standard tags."
+    )
+    waivers: list[Waiver] = Field(default_factory=list, description="Guardrail waivers. Omitted: none.")
+
+    def component(self, name: str) -> Component | None:
+        return next((c for c in self.components if c.name == name), None)
+
+    def of_kind(self, kind: type[C]) -> list[C]:
+        return [c for c in self.components if isinstance(c, kind)]

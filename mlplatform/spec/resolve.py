@@ -1,0 +1,51 @@
+"""Resolve `per_env` values for one environment, reporting the ones that cannot be."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlplatform.spec.per_env import PerEnv
+
+Path = tuple[Any, ...]
+
+
+def resolve(raw: Any, env: str, environments: list[str], path: Path = ()) -> tuple[Any, list[tuple[Path, str]]]:
+    """Return `raw` with every PerEnv replaced by its value for `env`, and (path, message) problems."""
+    problems: list[tuple[Path, str]] = []
+    value = _resolve(raw, env, environments, path, problems)
+    return value, problems
+
+
+def _resolve(raw: Any, env: str, envs: list[str], path: Path, problems: list[tuple[Path, str]]) -> Any:
+    if isinstance(raw, PerEnv):
+        unknown = [name for name in raw.values if name not in envs]
+        for name in unknown:
+            problems.append((path, f"per_env names environment '{name}', which the platform does not "
+                             f"have; environments are {', '.join(envs)}"))
+        if env in raw.values:
+            value = raw.values[env]
+        elif raw.has_default:
+            value = raw.default
+        else:
+            problems.append((path, f"per_env has no value for '{env}' and no default; "
+                             f"add {env}=... or default=..."))
+            return None
+        if _contains_per_env(value):
+            problems.append((path, "per_env values cannot themselves contain per_env"))
+            return None
+        return value
+    if isinstance(raw, dict):
+        return {k: _resolve(v, env, envs, (*path, k), problems) for k, v in raw.items()}
+    if isinstance(raw, list):
+        return [_resolve(v, env, envs, (*path, i), problems) for i, v in enumerate(raw)]
+    return raw
+
+
+def _contains_per_env(value: Any) -> bool:
+    if isinstance(value, PerEnv):
+        return True
+    if isinstance(value, dict):
+        return any(_contains_per_env(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_contains_per_env(v) for v in value)
+    return False

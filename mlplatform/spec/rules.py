@@ -1,0 +1,214 @@
+"""Rules across fields and components, over a platform resolved for one environment.
+
+Each rule yields (path, message) pairs; paths point into the blueprint so problems carry lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from mlplatform import naming
+from mlplatform.spec import instance_types
+from mlplatform.spec.feature_store import FeatureStore
+from mlplatform.spec.model_endpoint import AllAtOnce, ModelEndpoint
+from mlplatform.spec.monitoring import MonitoringStack
+from mlplatform.spec.platform import Platform
+from mlplatform.spec.training_cluster import TrainingCluster
+
+Finding = tuple[tuple[Any, ...], str]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule needs besides the valid components: the environment, and every declared
+    component's (kind, name), including those that failed validation, so that they are not
+    reported a second time as missing."""
+
+    env: str
+    declared: tuple[tuple[str, str], ...] = ()
+
+    def declared_names(self, kind: str) -> set[str]:
+        return {name for k, name in self.declared if k == kind}
+
+
+Rule = Callable[[Platform, Context], Iterator[Finding]]
+
+# Account ids are 12 digits; names that embed one are checked at their real length.
+_ACCOUNT = naming.ACCOUNT_ID_PLACEHOLDER
+
+
+def is_production(env: str) -> bool:
+    return env in ("prod", "production") or env.startswith("prod")
+
+
+def _at(i: int, *field: Any) -> tuple[Any, ...]:
+    return ("components", i, *field)
+
+
+def duplicate_names(p: Platform, ctx: Context) -> Iterator[Finding]:
+    seen: dict[str, int] = {}
+    for i, (_, name) in enumerate(ctx.declared):
+        if name in seen:
+            yield ("declared", i, "name"), (
+                f"component name '{name}' is already used by component #{seen[name] + 1}; "
+                "names must be unique within a platform"
+            )
+        elif name:
+            seen[name] = i
+    if len(set(p.environments)) != len(p.environments):
+        yield ("environments",), "environments are listed more than once"
+
+
+def physical_names(p: Platform, ctx: Context) -> Iterator[Finding]:
+    """Names the platform will create, checked at their full length with the env prefix."""
+    names = naming.Names(p.name, ctx.env)
+    for problem in (
+        naming.s3_bucket_problem(names.registry_bucket(_ACCOUNT)),
+        naming.s3_bucket_problem(names.access_logs_bucket(_ACCOUNT)),
+    ):
+        if problem:
+            yield ("name",), f"{problem}; shorten the platform name"
+    for i, c in enumerate(p.components):
+        checks: list[str | None] = []
+        if isinstance(c, FeatureStore):
+            checks.append(naming.s3_bucket_problem(names.offline_store_bucket(c.name, _ACCOUNT)))
+        elif isinstance(c, ModelEndpoint):
+            if c.target == "sagemaker":
+                checks.append(naming.sagemaker_name_problem(names.endpoint(c.name)))
+                checks.append(naming.sagemaker_name_problem(names.model_package_group(c.model)))
+                checks.append(naming.iam_role_problem(names.role(c.name, "execution")))
+            else:
+                checks.append(naming.dns_label_problem(names.endpoint(c.name)))
+        elif isinstance(c, TrainingCluster):
+            checks.append(naming.iam_role_problem(names.role(c.name, "nodes")))
+            checks.append(naming.iam_role_problem(names.role(c.name, "jobs")))
+            checks.append(naming.dns_label_problem(names.namespace(c.name)))
+            checks.append(naming.eks_cluster_problem(names.eks_cluster(c.name)))
+        for problem in checks:
+            if problem:
+                yield _at(i, "name"), f"{problem}; shorten the component or platform name"
+
+
+def references(p: Platform, ctx: Context) -> Iterator[Finding]:
+    endpoints = {c.name: c for c in p.components if isinstance(c, ModelEndpoint)}
+    invalid = ctx.declared_names("ModelEndpoint") - set(endpoints)
+    names = {name for _, name in ctx.declared}
+    for i, c in enumerate(p.components):
+        if not isinstance(c, MonitoringStack):
+            continue
+        for j, ref in enumerate(c.endpoints):
+            ep = endpoints.get(ref)
+            if ep is None and ref in invalid:
+                continue  # reported where it is declared
+            if ep is None:
+                known = ", ".join(sorted(set(endpoints) | invalid)) or "none declared"
+                yield _at(i, "endpoints", j), f"watches endpoint '{ref}', which does not exist (endpoints: {known})"
+            elif (ep.target == "sagemaker") != (c.target == "aws"):
+                yield _at(i, "endpoints", j), (
+                    f"a target='{c.target}' MonitoringStack cannot watch the target='{ep.target}' "
+                    f"endpoint '{ref}'; use a MonitoringStack with target='"
+                    f"{'aws' if ep.target == 'sagemaker' else 'kubernetes'}'"
+                )
+    ref = p.kubernetes.training_cluster
+    if ref is not None:
+        target = p.component(ref)
+        if not isinstance(target, TrainingCluster) or target.target != "eks":
+            yield ("kubernetes", "training_cluster"), f"'{ref}' is not an eks TrainingCluster of this platform"
+    for k, waiver in enumerate(p.waivers):
+        if waiver.component is not None and waiver.component not in names:
+            yield ("waivers", k, "component"), f"waiver names component '{waiver.component}', which does not exist"
+
+
+def ranges(p: Platform, ctx: Context) -> Iterator[Finding]:
+    for i, c in enumerate(p.components):
+        if isinstance(c, ModelEndpoint) and c.min_instances > c.max_instances:
+            yield _at(i, "min_instances"), (
+                f"min_instances ({c.min_instances}) is greater than max_instances ({c.max_instances})"
+            )
+        if isinstance(c, TrainingCluster):
+            for j, pool in enumerate(c.node_pools):
+                if pool.min_nodes > pool.max_nodes:
+                    yield _at(i, "node_pools", j, "min_nodes"), (
+                        f"min_nodes ({pool.min_nodes}) is greater than max_nodes ({pool.max_nodes})"
+                    )
+
+
+def instance_types_exist(p: Platform, ctx: Context) -> Iterator[Finding]:
+    for i, c in enumerate(p.components):
+        if isinstance(c, ModelEndpoint) and c.target == "sagemaker" and c.serverless is None:
+            known = instance_types.sagemaker_types()
+            if c.instance_type not in known:
+                hint = instance_types.did_you_mean(c.instance_type, known)
+                yield _at(i, "instance_type"), (
+                    f"'{c.instance_type}' is not a SageMaker instance type (they start with 'ml.'){hint}"
+                )
+        if isinstance(c, TrainingCluster):
+            known = instance_types.ec2_types()
+            for j, pool in enumerate(c.node_pools):
+                if pool.instance_type not in known:
+                    hint = instance_types.did_you_mean(pool.instance_type, known)
+                    yield _at(i, "node_pools", j, "instance_type"), (
+                        f"'{pool.instance_type}' is not an EC2 instance type{hint}"
+                    )
+                elif pool.gpu and not instance_types.is_gpu(pool.instance_type):
+                    yield _at(i, "node_pools", j, "gpu"), (
+                        f"gpu=True but '{pool.instance_type}' has no GPU; use a GPU type "
+                        "(p*, g* families, e.g. g5.2xlarge) or set gpu=False"
+                    )
+
+
+def targets(p: Platform, ctx: Context) -> Iterator[Finding]:
+    for i, c in enumerate(p.components):
+        if isinstance(c, FeatureStore):
+            if c.online_store == "redis" and c.target != "kubernetes":
+                yield _at(i, "online_store"), "online_store='redis' runs on Kubernetes; set target='kubernetes'"
+            if c.online_store == "dynamodb" and c.target == "kubernetes":
+                yield _at(i, "online_store"), (
+                    "target='kubernetes' serves online features from Redis; set online_store='redis' or 'none'"
+                )
+        if isinstance(c, ModelEndpoint) and c.target == "kubernetes":
+            if c.serverless is not None:
+                yield _at(i, "serverless"), "serverless applies to target='sagemaker' only"
+        if isinstance(c, ModelEndpoint) and c.serverless is not None and c.data_capture_percent:
+            yield _at(i, "data_capture_percent"), (
+                "SageMaker Serverless Inference does not support data capture; set it to 0 or use instances"
+            )
+        if isinstance(c, TrainingCluster) and c.target == "kubernetes" and c.node_pools:
+            yield _at(i, "node_pools"), "node_pools need target='eks'; an existing cluster brings its own nodes"
+
+
+def environment_rules(p: Platform, ctx: Context) -> Iterator[Finding]:
+    watched = {e for c in p.components if isinstance(c, MonitoringStack) for e in c.endpoints}
+    for i, c in enumerate(p.components):
+        if not isinstance(c, ModelEndpoint):
+            continue
+        if is_production(ctx.env) and c.serverless is None and c.min_instances < 2:
+            yield _at(i, "min_instances"), (
+                f"{ctx.env} endpoints need at least 2 instances to survive an instance or zone failure; "
+                f"got {c.min_instances}. Use per_env({ctx.env}=2, ...)"
+            )
+        if not isinstance(c.deployment, AllAtOnce) and c.name not in watched:
+            yield _at(i, "deployment"), (
+                f"a {c.deployment.strategy} rollout rolls back on alarms, and no MonitoringStack "
+                f"watches '{c.name}'; add it to a MonitoringStack's endpoints"
+            )
+
+
+RULES: tuple[Rule, ...] = (
+    duplicate_names,
+    physical_names,
+    references,
+    ranges,
+    instance_types_exist,
+    targets,
+    environment_rules,
+)
+
+
+def opt_outs(p: Platform) -> Iterator[Finding]:
+    """Secure defaults switched off: warnings, listed wherever the platform is validated."""
+    for i, c in enumerate(p.components):
+        for name in c.opt_out:
+            yield _at(i, "opt_out"), f"secure default '{name}' is turned off"

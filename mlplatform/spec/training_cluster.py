@@ -1,0 +1,56 @@
+"""TrainingCluster: an EKS cluster with node pools, or a namespace on an existing cluster."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from mlplatform.spec.base import Name, SpecModel
+
+TrainingClusterOptOut = Literal["private_endpoint", "secrets_encryption", "control_plane_logging"]
+
+
+class NodePool(SpecModel):
+    name: Name
+    instance_type: str = Field(description="EC2 instance type, e.g. g5.2xlarge.")
+    gpu: bool = Field(False, description="GPU pool: GPU AMI, GPU taint and labels. Omitted: CPU pool.")
+    min_nodes: int = Field(0, ge=0, description="Fewest nodes. Omitted: 0 (scale to zero).")
+    max_nodes: int = Field(1, ge=1, description="Most nodes. Omitted: 1.")
+    spot: bool = Field(False, description="Spot capacity. Omitted: on-demand.")
+    disk_gb: int = Field(100, ge=20, le=16384, description="Root volume size. Omitted: 100 GB.")
+    labels: dict[str, str] = Field(default_factory=dict, description="Extra node labels. Omitted: none.")
+
+
+class Quota(SpecModel):
+    """Caps on what training jobs in the namespace may request at once."""
+
+    gpus: int = Field(8, ge=0, description="GPUs requested at once. Omitted: 8.")
+    cpu: int = Field(64, ge=1, description="CPU cores requested at once. Omitted: 64.")
+    memory_gb: int = Field(256, ge=1, description="Memory requested at once. Omitted: 256 GB.")
+    pods: int = Field(100, ge=1, description="Pods at once. Omitted: 100.")
+
+
+class TrainingCluster(SpecModel):
+    kind: Literal["TrainingCluster"] = "TrainingCluster"
+    name: Name
+    target: Literal["eks", "kubernetes"] = Field(
+        "eks",
+        description="eks: create (or adopt) an EKS cluster with managed node groups. kubernetes: "
+        "a namespace on the platform's existing cluster. Omitted: eks.",
+    )
+    existing_cluster: str | None = Field(
+        None, description="Name of an existing EKS cluster to add node pools to. Omitted: one is created."
+    )
+    kubernetes_version: str = Field(
+        "1.33", pattern=r"^1\.\d{2}$", description="EKS Kubernetes version. Omitted: 1.33."
+    )
+    node_pools: list[NodePool] = Field(
+        default_factory=list, description="Managed node groups. Omitted: none (an existing cluster's)."
+    )
+    quota: Quota = Field(default_factory=Quota, description="Namespace quota. Omitted: the Quota defaults.")
+    opt_out: list[TrainingClusterOptOut] = Field(
+        default_factory=list,
+        description="Secure defaults to turn off, by name; each is reported in every plan. "
+        "Omitted: all on.",
+    )

@@ -1,0 +1,155 @@
+"""Validate a blueprint for its environments: every problem at once, each located."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from mlplatform.spec.locate import Locator
+from mlplatform.spec.messages import message, model_at
+from mlplatform.spec.per_env import PerEnv
+from mlplatform.spec.platform import Component, Platform
+from mlplatform.spec.problems import Problem
+from mlplatform.spec.resolve import resolve
+from mlplatform.spec.rules import RULES, Context, opt_outs
+
+DEFAULT_ENVIRONMENTS = ["dev", "staging", "prod"]
+
+
+@dataclass
+class Validated:
+    """The platform resolved per environment (where valid) and every problem found."""
+
+    file: str
+    specs: dict[str, Platform] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def declared_environments(raw: Any) -> list[str]:
+    envs = raw.get("environments") if isinstance(raw, dict) else None
+    if isinstance(envs, list) and envs and all(isinstance(e, str) for e in envs):
+        return list(dict.fromkeys(envs))
+    return list(DEFAULT_ENVIRONMENTS)
+
+
+def validate_raw(
+    raw: Any, file: str, lines: dict[tuple[Any, ...], int] | None = None, envs: list[str] | None = None
+) -> Validated:
+    """Validate plain blueprint data (as `Declaration.to_raw` produces) for `envs` (default: all)."""
+    result = Validated(file)
+    lines = lines or {}
+    if not isinstance(raw, dict):
+        result.problems.append(Problem(file, 0, "Platform", "", "a blueprint must be a Platform(...)"))
+        return result
+    declared = declared_environments(raw)
+    if isinstance(raw.get("environments"), PerEnv):
+        loc = Locator(file, raw, lines)
+        result.problems.append(loc.problem(("environments",), "environments cannot be per_env"))
+        return result
+    wanted = envs or declared
+    for env in wanted:
+        if env not in declared:
+            result.problems.append(Locator(file, raw, lines).problem(
+                ("environments",), f"environment '{env}' is not one of {', '.join(declared)}"))
+    found: dict[Problem, set[str]] = defaultdict(set)
+    checked = [e for e in wanted if e in declared]
+    for env in checked:
+        spec, problems = _validate_env(raw, env, declared, file, lines)
+        if spec is not None:
+            result.specs[env] = spec
+        for problem in problems:
+            found[problem].add(env)
+    result.problems.extend(_collapse(found, checked))
+    result.problems.sort(key=lambda p: (p.severity != "error", p.line, p.component, p.field, p.message))
+    return result
+
+
+def _validate_env(
+    raw: dict[str, Any], env: str, declared: list[str], file: str, lines: dict[tuple[Any, ...], int]
+) -> tuple[Platform | None, list[Problem]]:
+    """Validate the platform's own fields and each component on its own, so that one broken
+    component does not hide the cross-component rules' findings about the others."""
+    resolved, unresolved = resolve(raw, env, declared)
+    loc = Locator(file, resolved, lines)
+    problems = [loc.problem(path, text) for path, text in unresolved]
+    components = resolved.get("components", [])
+    if not isinstance(components, list):
+        components = []
+    valid: list[Any] = []
+    index: list[int] = []
+    for i, item in enumerate(components):
+        try:
+            valid.append(_COMPONENT.validate_python(item))
+            index.append(i)
+        except ValidationError as exc:
+            problems.extend(_pydantic(loc, exc, ("components", i)))
+    try:
+        spec = Platform.model_validate({**resolved, "components": valid})
+    except ValidationError as exc:
+        problems.extend(_pydantic(loc, exc, ()))
+        return None, problems
+
+    def at(path: tuple[Any, ...]) -> tuple[Any, ...]:
+        if len(path) >= 2 and path[0] == "declared":  # already a raw index
+            return ("components", *path[1:])
+        if len(path) >= 2 and path[0] == "components":
+            return ("components", index[path[1]], *path[2:])
+        return path
+
+    ctx = Context(env, tuple(_kind_and_name(item) for item in components))
+    spec_problems = [loc.problem(at(path), text) for rule in RULES for path, text in rule(spec, ctx)]
+    spec_problems.extend(loc.problem(at(path), text, severity="warning") for path, text in opt_outs(spec))
+    problems.extend(spec_problems)
+    ok = not any(p.severity == "error" for p in problems) and len(valid) == len(components)
+    return (spec if ok else None), problems
+
+
+def _pydantic(loc: Locator, exc: ValidationError, prefix: tuple[Any, ...]) -> list[Problem]:
+    out = []
+    for error in exc.errors(include_url=False):
+        path = (*prefix, *error["loc"])
+        out.append(loc.problem(path, message(error, model_at(Platform, path))))
+    return out
+
+
+def _kind_and_name(item: Any) -> tuple[str, str]:
+    if not isinstance(item, dict):
+        return ("", "")
+    kind, name = item.get("kind"), item.get("name")
+    return (kind if isinstance(kind, str) else "", name if isinstance(name, str) else "")
+
+
+_COMPONENT: TypeAdapter[Component] = TypeAdapter(Component)
+
+
+def _collapse(found: dict[Problem, set[str]], envs: list[str]) -> list[Problem]:
+    """A problem seen in every environment is reported once; otherwise once per environment."""
+    out: list[Problem] = []
+    for problem, seen in found.items():
+        if len(envs) > 1 and set(envs) == seen:
+            out.append(problem)
+        elif len(envs) == 1:
+            out.append(problem)
+        else:
+            out.extend(_with_env(problem, e) for e in envs if e in seen)
+    return out
+
+
+def _with_env(problem: Problem, env: str) -> Problem:
+    return Problem(problem.file, problem.line, problem.component, problem.field, problem.message, env,
+                   problem.severity)
