@@ -5,26 +5,29 @@ blueprint says and where, and `mlplatform.blueprint` validates the whole platfor
 Importing this package imports no pulumi, so the CLI starts fast.
 """
 
-from mlplatform.spec.declarations import (
-    AllAtOnce,
-    Canary,
-    Feature,
-    FeatureGroup,
-    FeatureStore,
-    KubernetesCluster,
-    Linear,
-    MetricGates,
-    ModelEndpoint,
-    MonitoringStack,
-    Network,
-    NodePool,
-    Platform,
-    Quota,
-    Serverless,
-    TrainingCluster,
-    Waiver,
-)
-from mlplatform.spec.per_env import per_env
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mlplatform.spec.declarations import (
+        AllAtOnce,
+        Canary,
+        Feature,
+        FeatureGroup,
+        FeatureStore,
+        KubernetesCluster,
+        Linear,
+        MetricGates,
+        ModelEndpoint,
+        MonitoringStack,
+        Network,
+        NodePool,
+        Platform,
+        Quota,
+        Serverless,
+        TrainingCluster,
+        Waiver,
+    )
+    from mlplatform.spec.per_env import per_env
 
 __version__ = "0.1.0"
 
@@ -48,3 +51,17 @@ __all__ = [
     "Waiver",
     "per_env",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy (PEP 562): the CLI imports this package, and building the pydantic models on every
+    # `mlplatform --help` would cost more than its whole start-up budget.
+    if name == "per_env":
+        from mlplatform.spec.per_env import per_env
+
+        return per_env
+    if name in __all__:
+        from mlplatform.spec import declarations
+
+        return getattr(declarations, name)
+    raise AttributeError(f"module 'mlplatform' has no attribute {name!r}")

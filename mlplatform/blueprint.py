@@ -59,12 +59,26 @@ def load(path: str | Path) -> Blueprint:
     module = _run(file, shown)
     found = [(name, value) for name, value in vars(module).items() if isinstance(value, PlatformDeclaration)]
     if not found:
-        raise BlueprintInvalid([Problem(shown, 0, "Platform", "",
-                                        "defines no module-level Platform(...); a blueprint defines exactly one")])
+        raise BlueprintInvalid(
+            [
+                Problem(
+                    shown, 0, "Platform", "", "defines no module-level Platform(...); a blueprint defines exactly one"
+                )
+            ]
+        )
     if len(found) > 1:
         where = ", ".join(f"'{name}' (line {value.line})" for name, value in found)
-        raise BlueprintInvalid([Problem(shown, found[1][1].line, "Platform", "",
-                                        f"defines {len(found)} Platforms: {where}; a blueprint defines exactly one")])
+        raise BlueprintInvalid(
+            [
+                Problem(
+                    shown,
+                    found[1][1].line,
+                    "Platform",
+                    "",
+                    f"defines {len(found)} Platforms: {where}; a blueprint defines exactly one",
+                )
+            ]
+        )
     declaration: Declaration = found[0][1]
     lines: dict[tuple[Any, ...], int] = {}
     raw = declaration.to_raw((), lines)
@@ -81,8 +95,9 @@ def _run(file: Path, shown: str) -> Any:
         source = file.read_text(encoding="utf-8")
         code = compile(source, str(file), "exec")
     except SyntaxError as exc:
-        raise BlueprintInvalid([Problem(shown, exc.lineno or 0, "Platform", "",
-                                        f"Python syntax error: {exc.msg}")]) from None
+        raise BlueprintInvalid(
+            [Problem(shown, exc.lineno or 0, "Platform", "", f"Python syntax error: {exc.msg}")]
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BlueprintInvalid([Problem(shown, 0, "Platform", "", f"cannot read the file: {exc}")]) from None
     sys.modules[name] = module
@@ -91,8 +106,7 @@ def _run(file: Path, shown: str) -> Any:
     except Exception as exc:
         line = _blueprint_line(exc, str(file))
         what = "import failed" if isinstance(exc, ImportError) else "the blueprint raised"
-        raise BlueprintInvalid([Problem(shown, line, "Platform", "",
-                                        f"{what}: {type(exc).__name__}: {exc}")]) from None
+        raise BlueprintInvalid([Problem(shown, line, "Platform", "", f"{what}: {type(exc).__name__}: {exc}")]) from None
     finally:
         sys.modules.pop(name, None)
     return module

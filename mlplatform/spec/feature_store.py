@@ -52,6 +52,5 @@ class FeatureStore(SpecModel):
     )
     opt_out: list[FeatureStoreOptOut] = Field(
         default_factory=list,
-        description="Secure defaults to turn off, by name; each is reported in every plan. "
-        "Omitted: all on.",
+        description="Secure defaults to turn off, by name; each is reported in every plan. Omitted: all on.",
     )

@@ -16,9 +16,7 @@ class Locator:
     raw: dict[str, Any]
     lines: dict[Path, int]
 
-    def problem(
-        self, path: Path, message: str, env: str | None = None, severity: Severity = "error"
-    ) -> Problem:
+    def problem(self, path: Path, message: str, env: str | None = None, severity: Severity = "error") -> Problem:
         path = self.clean(path)
         component, field_path = self._component(path)
         return Problem(
@@ -36,13 +34,13 @@ class Locator:
         node: Any = self.raw
         out: list[Any] = []
         for part in loc:
-            if isinstance(node, dict) and part in node:
+            if (isinstance(node, dict) and part in node) or (
+                isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+            ):
                 node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-                node = node[part]
-            elif isinstance(node, dict) and node.get("kind", node.get("strategy")) == part:
-                continue
-            elif isinstance(node, dict) and part in ("function-after", "function-before"):
+            elif (isinstance(node, dict) and node.get("kind", node.get("strategy")) == part) or (
+                isinstance(node, dict) and part in ("function-after", "function-before")
+            ):
                 continue
             else:
                 node = None

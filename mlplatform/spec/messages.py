@@ -26,7 +26,7 @@ def message(error: ErrorDetails, model: type[BaseModel] | None) -> str:
         return f"{error['msg']}"
     text = error["msg"]
     if text.startswith("Value error, "):
-        text = text[len("Value error, "):]
+        text = text[len("Value error, ") :]
     if kind in ("string_pattern_mismatch",) and isinstance(given, str):
         pattern = (error.get("ctx") or {}).get("pattern", "")
         return f"'{given}' does not match the required pattern {pattern}"
@@ -69,7 +69,8 @@ def _component_models() -> dict[str, type[BaseModel]]:
 def _strategy(tag: str) -> type[BaseModel] | None:
     from mlplatform.spec.model_endpoint import AllAtOnce, Canary, Linear
 
-    return {"all_at_once": AllAtOnce, "canary": Canary, "linear": Linear}.get(tag)
+    models: dict[str, type[BaseModel]] = {"all_at_once": AllAtOnce, "canary": Canary, "linear": Linear}
+    return models.get(tag)
 
 
 def _model_of(annotation: Any) -> type[BaseModel] | None:

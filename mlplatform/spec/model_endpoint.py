@@ -63,9 +63,7 @@ class ModelEndpoint(SpecModel):
     target: Literal["sagemaker", "kubernetes"] = Field(
         "sagemaker", description="Where it is served. Omitted: sagemaker."
     )
-    instance_type: str = Field(
-        "ml.m5.large", description="SageMaker instance type (ml.*). Omitted: ml.m5.large."
-    )
+    instance_type: str = Field("ml.m5.large", description="SageMaker instance type (ml.*). Omitted: ml.m5.large.")
     serverless: Serverless | None = Field(
         None, description="Serve on SageMaker Serverless Inference instead of instances. Omitted: instances."
     )
@@ -92,9 +90,7 @@ class ModelEndpoint(SpecModel):
     kserve: bool = Field(False, description="Serve as a KServe InferenceService. Omitted: Deployment.")
     port: int = Field(8080, ge=1, le=65535, description="Container port. Omitted: 8080.")
     cpu: str = Field("1", pattern=r"^\d+(\.\d+)?m?$", description="CPU request and limit. Omitted: 1.")
-    memory: str = Field(
-        "2Gi", pattern=r"^\d+(Mi|Gi)$", description="Memory request and limit. Omitted: 2Gi."
-    )
+    memory: str = Field("2Gi", pattern=r"^\d+(Mi|Gi)$", description="Memory request and limit. Omitted: 2Gi.")
     gpus: int = Field(0, ge=0, le=8, description="GPUs per replica. Omitted: 0.")
     allowed_callers: list[str] = Field(
         default_factory=list,
@@ -102,6 +98,5 @@ class ModelEndpoint(SpecModel):
     )
     opt_out: list[ModelEndpointOptOut] = Field(
         default_factory=list,
-        description="Secure defaults to turn off, by name; each is reported in every plan. "
-        "Omitted: all on.",
+        description="Secure defaults to turn off, by name; each is reported in every plan. Omitted: all on.",
     )

@@ -24,16 +24,12 @@ class MonitoringStack(SpecModel):
         description="aws: CloudWatch alarms, SNS, dashboard. kubernetes: PrometheusRule, "
         "ServiceMonitor, Alertmanager config, Grafana dashboard. Omitted: aws.",
     )
-    endpoints: list[Name] = Field(
-        default_factory=list, description="ModelEndpoints watched, by name. Omitted: none."
-    )
+    endpoints: list[Name] = Field(default_factory=list, description="ModelEndpoints watched, by name. Omitted: none.")
     notify: list[Target] = Field(
         default_factory=list, description="Who is alerted: emails and https URLs. Omitted: nobody."
     )
     latency_p99_ms: float = Field(500, gt=0, description="p99 model latency alarm. Omitted: 500 ms.")
-    error_rate_percent: float = Field(
-        1.0, gt=0, le=100, description="5xx error rate alarm. Omitted: 1%."
-    )
+    error_rate_percent: float = Field(1.0, gt=0, le=100, description="5xx error rate alarm. Omitted: 1%.")
     no_traffic_minutes: int = Field(
         15, ge=1, le=1440, description="Alarm when invocations stay at zero this long. Omitted: 15."
     )
@@ -42,11 +38,8 @@ class MonitoringStack(SpecModel):
     log_retention_days: Literal[
         1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
     ] = Field(365, description="CloudWatch log retention. Omitted: 365 days.")
-    training_job_alerts: bool = Field(
-        True, description="Alert on failed SageMaker training jobs. Omitted: on."
-    )
+    training_job_alerts: bool = Field(True, description="Alert on failed SageMaker training jobs. Omitted: on.")
     opt_out: list[MonitoringOptOut] = Field(
         default_factory=list,
-        description="Secure defaults to turn off, by name; each is reported in every plan. "
-        "Omitted: all on.",
+        description="Secure defaults to turn off, by name; each is reported in every plan. Omitted: all on.",
     )

@@ -26,17 +26,13 @@ class Network(SpecModel):
         pattern=r"^\d{1,3}(\.\d{1,3}){3}/(1[6-9]|2[0-4])$",
         description="CIDR of a new VPC. Omitted: 10.0.0.0/16. Ignored with vpc_id.",
     )
-    availability_zones: int = Field(
-        3, ge=2, le=3, description="Zones a new VPC spans, 2 or 3. Omitted: 3 zones."
-    )
+    availability_zones: int = Field(3, ge=2, le=3, description="Zones a new VPC spans, 2 or 3. Omitted: 3 zones.")
     single_nat_gateway: bool = Field(
         False,
         description="One NAT gateway instead of one per zone (cheaper, not zone-redundant). "
         "Omitted: one NAT gateway per zone.",
     )
-    flow_logs_retention_days: int = Field(
-        365, ge=1, description="Retention of VPC flow logs. Omitted: 365 days."
-    )
+    flow_logs_retention_days: int = Field(365, ge=1, description="Retention of VPC flow logs. Omitted: 365 days.")
 
     @model_validator(mode="after")
     def _existing_needs_subnets(self) -> Network:

@@ -13,9 +13,7 @@ from mlplatform.spec.monitoring import MonitoringStack
 from mlplatform.spec.network import Network
 from mlplatform.spec.training_cluster import TrainingCluster
 
-Component = Annotated[
-    FeatureStore | TrainingCluster | ModelEndpoint | MonitoringStack, Field(discriminator="kind")
-]
+Component = Annotated[FeatureStore | TrainingCluster | ModelEndpoint | MonitoringStack, Field(discriminator="kind")]
 
 C = TypeVar("C", bound=SpecModel)
 
@@ -27,9 +25,7 @@ class Waiver(SpecModel):
 
     rule: str = Field(pattern=r"^MLP-[A-Z0-9]+-\d{3}$", description="Rule id, e.g. MLP-S3-001.")
     reason: str = Field(min_length=10, description="Why it is safe here; shown in every plan.")
-    component: Name | None = Field(
-        None, description="Only for this component. Omitted: the whole platform."
-    )
+    component: Name | None = Field(None, description="Only for this component. Omitted: the whole platform.")
 
 
 class KubernetesCluster(SpecModel):
@@ -49,9 +45,7 @@ class KubernetesCluster(SpecModel):
 
 class Platform(SpecModel):
     name: Name = Field(description="Platform name; prefixes every resource name with the environment.")
-    team: str = Field(
-        min_length=1, max_length=64, pattern=r"^[\w .:/=+@-]+$", description="Owning team, tagged."
-    )
+    team: str = Field(min_length=1, max_length=64, pattern=r"^[\w .:/=+@-]+$", description="Owning team, tagged.")
     region: str = Field(
         "us-east-1", pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$", description="AWS region. Omitted: us-east-1."
     )
@@ -63,8 +57,7 @@ class Platform(SpecModel):
     components: list[Component] = Field(default_factory=list, description="The platform's parts.")
     network: Network | None = Field(
         None,
-        description="VPC for AWS compute. Omitted: a new VPC when a SageMaker endpoint or EKS "
-        "cluster needs one.",
+        description="VPC for AWS compute. Omitted: a new VPC when a SageMaker endpoint or EKS cluster needs one.",
     )
     kubernetes: KubernetesCluster = Field(
         default_factory=KubernetesCluster,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from mlplatform.errors import MlplatformError
+
 Severity = Literal["error", "warning"]
 
 
@@ -31,7 +33,7 @@ class Problem:
         return asdict(self)
 
 
-class BlueprintInvalid(Exception):
+class BlueprintInvalid(MlplatformError):
     """Raised with every problem found; callers print each and exit 1."""
 
     def __init__(self, problems: list[Problem]) -> None:

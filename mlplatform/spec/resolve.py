@@ -20,15 +20,19 @@ def _resolve(raw: Any, env: str, envs: list[str], path: Path, problems: list[tup
     if isinstance(raw, PerEnv):
         unknown = [name for name in raw.values if name not in envs]
         for name in unknown:
-            problems.append((path, f"per_env names environment '{name}', which the platform does not "
-                             f"have; environments are {', '.join(envs)}"))
+            problems.append(
+                (
+                    path,
+                    f"per_env names environment '{name}', which the platform does not "
+                    f"have; environments are {', '.join(envs)}",
+                )
+            )
         if env in raw.values:
             value = raw.values[env]
         elif raw.has_default:
             value = raw.default
         else:
-            problems.append((path, f"per_env has no value for '{env}' and no default; "
-                             f"add {env}=... or default=..."))
+            problems.append((path, f"per_env has no value for '{env}' and no default; add {env}=... or default=..."))
             return None
         if _contains_per_env(value):
             problems.append((path, "per_env values cannot themselves contain per_env"))

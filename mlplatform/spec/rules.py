@@ -51,9 +51,12 @@ def duplicate_names(p: Platform, ctx: Context) -> Iterator[Finding]:
     seen: dict[str, int] = {}
     for i, (_, name) in enumerate(ctx.declared):
         if name in seen:
-            yield ("declared", i, "name"), (
-                f"component name '{name}' is already used by component #{seen[name] + 1}; "
-                "names must be unique within a platform"
+            yield (
+                ("declared", i, "name"),
+                (
+                    f"component name '{name}' is already used by component #{seen[name] + 1}; "
+                    "names must be unique within a platform"
+                ),
             )
         elif name:
             seen[name] = i
@@ -106,16 +109,19 @@ def references(p: Platform, ctx: Context) -> Iterator[Finding]:
                 known = ", ".join(sorted(set(endpoints) | invalid)) or "none declared"
                 yield _at(i, "endpoints", j), f"watches endpoint '{ref}', which does not exist (endpoints: {known})"
             elif (ep.target == "sagemaker") != (c.target == "aws"):
-                yield _at(i, "endpoints", j), (
-                    f"a target='{c.target}' MonitoringStack cannot watch the target='{ep.target}' "
-                    f"endpoint '{ref}'; use a MonitoringStack with target='"
-                    f"{'aws' if ep.target == 'sagemaker' else 'kubernetes'}'"
+                yield (
+                    _at(i, "endpoints", j),
+                    (
+                        f"a target='{c.target}' MonitoringStack cannot watch the target='{ep.target}' "
+                        f"endpoint '{ref}'; use a MonitoringStack with target='"
+                        f"{'aws' if ep.target == 'sagemaker' else 'kubernetes'}'"
+                    ),
                 )
-    ref = p.kubernetes.training_cluster
-    if ref is not None:
-        target = p.component(ref)
+    cluster = p.kubernetes.training_cluster
+    if cluster is not None:
+        target = p.component(cluster)
         if not isinstance(target, TrainingCluster) or target.target != "eks":
-            yield ("kubernetes", "training_cluster"), f"'{ref}' is not an eks TrainingCluster of this platform"
+            yield ("kubernetes", "training_cluster"), f"'{cluster}' is not an eks TrainingCluster of this platform"
     for k, waiver in enumerate(p.waivers):
         if waiver.component is not None and waiver.component not in names:
             yield ("waivers", k, "component"), f"waiver names component '{waiver.component}', which does not exist"
@@ -124,14 +130,16 @@ def references(p: Platform, ctx: Context) -> Iterator[Finding]:
 def ranges(p: Platform, ctx: Context) -> Iterator[Finding]:
     for i, c in enumerate(p.components):
         if isinstance(c, ModelEndpoint) and c.min_instances > c.max_instances:
-            yield _at(i, "min_instances"), (
-                f"min_instances ({c.min_instances}) is greater than max_instances ({c.max_instances})"
+            yield (
+                _at(i, "min_instances"),
+                (f"min_instances ({c.min_instances}) is greater than max_instances ({c.max_instances})"),
             )
         if isinstance(c, TrainingCluster):
             for j, pool in enumerate(c.node_pools):
                 if pool.min_nodes > pool.max_nodes:
-                    yield _at(i, "node_pools", j, "min_nodes"), (
-                        f"min_nodes ({pool.min_nodes}) is greater than max_nodes ({pool.max_nodes})"
+                    yield (
+                        _at(i, "node_pools", j, "min_nodes"),
+                        (f"min_nodes ({pool.min_nodes}) is greater than max_nodes ({pool.max_nodes})"),
                     )
 
 
@@ -141,21 +149,26 @@ def instance_types_exist(p: Platform, ctx: Context) -> Iterator[Finding]:
             known = instance_types.sagemaker_types()
             if c.instance_type not in known:
                 hint = instance_types.did_you_mean(c.instance_type, known)
-                yield _at(i, "instance_type"), (
-                    f"'{c.instance_type}' is not a SageMaker instance type (they start with 'ml.'){hint}"
+                yield (
+                    _at(i, "instance_type"),
+                    (f"'{c.instance_type}' is not a SageMaker instance type (they start with 'ml.'){hint}"),
                 )
         if isinstance(c, TrainingCluster):
             known = instance_types.ec2_types()
             for j, pool in enumerate(c.node_pools):
                 if pool.instance_type not in known:
                     hint = instance_types.did_you_mean(pool.instance_type, known)
-                    yield _at(i, "node_pools", j, "instance_type"), (
-                        f"'{pool.instance_type}' is not an EC2 instance type{hint}"
+                    yield (
+                        _at(i, "node_pools", j, "instance_type"),
+                        (f"'{pool.instance_type}' is not an EC2 instance type{hint}"),
                     )
                 elif pool.gpu and not instance_types.is_gpu(pool.instance_type):
-                    yield _at(i, "node_pools", j, "gpu"), (
-                        f"gpu=True but '{pool.instance_type}' has no GPU; use a GPU type "
-                        "(p*, g* families, e.g. g5.2xlarge) or set gpu=False"
+                    yield (
+                        _at(i, "node_pools", j, "gpu"),
+                        (
+                            f"gpu=True but '{pool.instance_type}' has no GPU; use a GPU type "
+                            "(p*, g* families, e.g. g5.2xlarge) or set gpu=False"
+                        ),
                     )
 
 
@@ -165,15 +178,16 @@ def targets(p: Platform, ctx: Context) -> Iterator[Finding]:
             if c.online_store == "redis" and c.target != "kubernetes":
                 yield _at(i, "online_store"), "online_store='redis' runs on Kubernetes; set target='kubernetes'"
             if c.online_store == "dynamodb" and c.target == "kubernetes":
-                yield _at(i, "online_store"), (
-                    "target='kubernetes' serves online features from Redis; set online_store='redis' or 'none'"
+                yield (
+                    _at(i, "online_store"),
+                    ("target='kubernetes' serves online features from Redis; set online_store='redis' or 'none'"),
                 )
-        if isinstance(c, ModelEndpoint) and c.target == "kubernetes":
-            if c.serverless is not None:
-                yield _at(i, "serverless"), "serverless applies to target='sagemaker' only"
+        if isinstance(c, ModelEndpoint) and c.target == "kubernetes" and c.serverless is not None:
+            yield _at(i, "serverless"), "serverless applies to target='sagemaker' only"
         if isinstance(c, ModelEndpoint) and c.serverless is not None and c.data_capture_percent:
-            yield _at(i, "data_capture_percent"), (
-                "SageMaker Serverless Inference does not support data capture; set it to 0 or use instances"
+            yield (
+                _at(i, "data_capture_percent"),
+                ("SageMaker Serverless Inference does not support data capture; set it to 0 or use instances"),
             )
         if isinstance(c, TrainingCluster) and c.target == "kubernetes" and c.node_pools:
             yield _at(i, "node_pools"), "node_pools need target='eks'; an existing cluster brings its own nodes"
@@ -185,14 +199,20 @@ def environment_rules(p: Platform, ctx: Context) -> Iterator[Finding]:
         if not isinstance(c, ModelEndpoint):
             continue
         if is_production(ctx.env) and c.serverless is None and c.min_instances < 2:
-            yield _at(i, "min_instances"), (
-                f"{ctx.env} endpoints need at least 2 instances to survive an instance or zone failure; "
-                f"got {c.min_instances}. Use per_env({ctx.env}=2, ...)"
+            yield (
+                _at(i, "min_instances"),
+                (
+                    f"{ctx.env} endpoints need at least 2 instances to survive an instance or zone failure; "
+                    f"got {c.min_instances}. Use per_env({ctx.env}=2, ...)"
+                ),
             )
         if not isinstance(c.deployment, AllAtOnce) and c.name not in watched:
-            yield _at(i, "deployment"), (
-                f"a {c.deployment.strategy} rollout rolls back on alarms, and no MonitoringStack "
-                f"watches '{c.name}'; add it to a MonitoringStack's endpoints"
+            yield (
+                _at(i, "deployment"),
+                (
+                    f"a {c.deployment.strategy} rollout rolls back on alarms, and no MonitoringStack "
+                    f"watches '{c.name}'; add it to a MonitoringStack's endpoints"
+                ),
             )
 
 

@@ -42,15 +42,12 @@ class TrainingCluster(SpecModel):
     existing_cluster: str | None = Field(
         None, description="Name of an existing EKS cluster to add node pools to. Omitted: one is created."
     )
-    kubernetes_version: str = Field(
-        "1.33", pattern=r"^1\.\d{2}$", description="EKS Kubernetes version. Omitted: 1.33."
-    )
+    kubernetes_version: str = Field("1.33", pattern=r"^1\.\d{2}$", description="EKS Kubernetes version. Omitted: 1.33.")
     node_pools: list[NodePool] = Field(
         default_factory=list, description="Managed node groups. Omitted: none (an existing cluster's)."
     )
     quota: Quota = Field(default_factory=Quota, description="Namespace quota. Omitted: the Quota defaults.")
     opt_out: list[TrainingClusterOptOut] = Field(
         default_factory=list,
-        description="Secure defaults to turn off, by name; each is reported in every plan. "
-        "Omitted: all on.",
+        description="Secure defaults to turn off, by name; each is reported in every plan. Omitted: all on.",
     )

@@ -64,8 +64,11 @@ def validate_raw(
     wanted = envs or declared
     for env in wanted:
         if env not in declared:
-            result.problems.append(Locator(file, raw, lines).problem(
-                ("environments",), f"environment '{env}' is not one of {', '.join(declared)}"))
+            result.problems.append(
+                Locator(file, raw, lines).problem(
+                    ("environments",), f"environment '{env}' is not one of {', '.join(declared)}"
+                )
+            )
     found: dict[Problem, set[str]] = defaultdict(set)
     checked = [e for e in wanted if e in declared]
     for env in checked:
@@ -141,9 +144,7 @@ def _collapse(found: dict[Problem, set[str]], envs: list[str]) -> list[Problem]:
     """A problem seen in every environment is reported once; otherwise once per environment."""
     out: list[Problem] = []
     for problem, seen in found.items():
-        if len(envs) > 1 and set(envs) == seen:
-            out.append(problem)
-        elif len(envs) == 1:
+        if (len(envs) > 1 and set(envs) == seen) or len(envs) == 1:
             out.append(problem)
         else:
             out.extend(_with_env(problem, e) for e in envs if e in seen)
@@ -151,5 +152,4 @@ def _collapse(found: dict[Problem, set[str]], envs: list[str]) -> list[Problem]:
 
 
 def _with_env(problem: Problem, env: str) -> Problem:
-    return Problem(problem.file, problem.line, problem.component, problem.field, problem.message, env,
-                   problem.severity)
+    return Problem(problem.file, problem.line, problem.component, problem.field, problem.message, env, problem.severity)

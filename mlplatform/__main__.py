@@ -1,0 +1,3 @@
+from mlplatform.cli.app import main
+
+main()

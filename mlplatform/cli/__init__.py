@@ -1,0 +1,1 @@
+"""The `mlplatform` command line: thin, it parses, calls the library, renders, sets exit codes."""

@@ -1,0 +1,40 @@
+"""The example blueprints are tests too: each validates for every environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mlplatform.blueprint import load
+from mlplatform.cli.app import app
+from tests.conftest import BLUEPRINTS
+
+EXAMPLES = sorted(BLUEPRINTS.glob("*.py"))
+
+
+def test_there_are_two_examples() -> None:
+    assert [p.name for p in EXAMPLES] == ["fraud_detection.py", "recommender_k8s.py"]
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_example_validates_for_every_environment(path: Path) -> None:
+    result = load(path).validate()
+    assert result.errors == []
+    assert list(result.specs) == ["dev", "staging", "prod"]
+
+
+def test_cli_validates_all_examples() -> None:
+    result = CliRunner().invoke(app, ["validate", *map(str, EXAMPLES), "--all-envs"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [f"{p}: valid for dev, staging, prod" for p in EXAMPLES]
+
+
+def test_per_env_values_resolve_per_environment() -> None:
+    blueprint = load(BLUEPRINTS / "fraud_detection.py")
+    dev, prod = blueprint.resolve("dev"), blueprint.resolve("prod")
+    scorer_dev, scorer_prod = dev.component("scorer"), prod.component("scorer")
+    assert scorer_dev is not None and scorer_prod is not None
+    assert (scorer_dev.min_instances, scorer_dev.max_instances) == (1, 1)  # type: ignore[union-attr]
+    assert (scorer_prod.min_instances, scorer_prod.max_instances) == (2, 8)  # type: ignore[union-attr]
