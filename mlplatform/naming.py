@@ -101,6 +101,29 @@ class Names:
 # The alarm metrics every watched endpoint gets, by the suffix used in their names.
 ENDPOINT_ALARM_METRICS = ("latency-p99", "5xx-rate", "no-invocations", "cpu", "memory")
 
+# SSM parameters each environment publishes under `Names.ssm_prefix()` so that the CLI finds
+# its resources without the Pulumi CLI. Values are plain strings.
+SSM_REGISTRY_BUCKET = "registry-bucket"  # bucket name
+SSM_LEDGER_TABLE = "ledger-table"  # DynamoDB table name
+SSM_KMS_KEY_ARN = "kms-key-arn"  # key ARN
+SSM_ACCOUNT_ID = "account-id"
+SSM_REGION = "region"
+
+
+def ssm_endpoint_key(endpoint: str) -> str:
+    """Parameter holding the JSON {"name", "model", "target", "alarms": [...]} of an endpoint."""
+    return f"endpoints/{endpoint}"
+
+
+def ssm_model_package_group_key(model: str) -> str:
+    """Parameter holding the model package group name of a model."""
+    return f"model-package-groups/{model}"
+
+
+# Key schema of the promotion ledger table (the platform core creates it, promotion writes it).
+LEDGER_PARTITION_KEY = "pk"
+LEDGER_SORT_KEY = "sk"
+
 
 # --- checks used by validation ---------------------------------------------------------
 def s3_bucket_problem(name: str) -> str | None:
