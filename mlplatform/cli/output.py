@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from rich.console import Console
 
@@ -24,3 +26,31 @@ def fail(message: str, code: int = 1) -> None:
 
     err.print(message, markup=False)
     raise typer.Exit(code)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def user_errors(command: F) -> F:
+    """Decorate a command: an MlplatformError (bad input, failed check) prints its message on
+    stderr and exits 1, never a traceback. Also holds under typer's CliRunner, which calls the
+    app without going through `main()`."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import typer
+
+        from mlplatform.errors import MlplatformError
+        from mlplatform.spec.problems import BlueprintInvalid
+
+        try:
+            return command(*args, **kwargs)
+        except BlueprintInvalid as exc:
+            for problem in exc.problems:
+                err.print(str(problem), markup=False)
+            raise typer.Exit(1) from None
+        except MlplatformError as exc:
+            err.print(f"error: {exc}", markup=False)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
