@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from mlplatform.spec.per_env import PerEnv
@@ -24,7 +25,7 @@ def _resolve(raw: Any, env: str, envs: list[str], path: Path, problems: list[tup
                 (
                     path,
                     f"per_env names environment '{name}', which the platform does not "
-                    f"have; environments are {', '.join(envs)}",
+                    f"have; environments are {', '.join(envs)}{_close(name, envs)}",
                 )
             )
         if env in raw.values:
@@ -43,6 +44,11 @@ def _resolve(raw: Any, env: str, envs: list[str], path: Path, problems: list[tup
     if isinstance(raw, list):
         return [_resolve(v, env, envs, (*path, i), problems) for i, v in enumerate(raw)]
     return raw
+
+
+def _close(name: str, envs: list[str]) -> str:
+    close = difflib.get_close_matches(name, envs, n=1, cutoff=0.5)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _contains_per_env(value: Any) -> bool:

@@ -121,10 +121,18 @@ def references(p: Platform, ctx: Context) -> Iterator[Finding]:
     if cluster is not None:
         target = p.component(cluster)
         if not isinstance(target, TrainingCluster) or target.target != "eks":
-            yield ("kubernetes", "training_cluster"), f"'{cluster}' is not an eks TrainingCluster of this platform"
+            eks = sorted(c.name for c in p.of_kind(TrainingCluster) if c.target == "eks") or ["none declared"]
+            yield (
+                ("kubernetes", "training_cluster"),
+                f"'{cluster}' is not an eks TrainingCluster of this platform (eks TrainingClusters: {', '.join(eks)})",
+            )
     for k, waiver in enumerate(p.waivers):
         if waiver.component is not None and waiver.component not in names:
-            yield ("waivers", k, "component"), f"waiver names component '{waiver.component}', which does not exist"
+            known = ", ".join(sorted(n for n in names if n)) or "none declared"
+            yield (
+                ("waivers", k, "component"),
+                f"waiver names component '{waiver.component}', which does not exist (components: {known})",
+            )
 
 
 def ranges(p: Platform, ctx: Context) -> Iterator[Finding]:
@@ -132,14 +140,20 @@ def ranges(p: Platform, ctx: Context) -> Iterator[Finding]:
         if isinstance(c, ModelEndpoint) and c.min_instances > c.max_instances:
             yield (
                 _at(i, "min_instances"),
-                (f"min_instances ({c.min_instances}) is greater than max_instances ({c.max_instances})"),
+                (
+                    f"min_instances ({c.min_instances}) is greater than max_instances ({c.max_instances}); "
+                    f"raise max_instances to at least {c.min_instances} or lower min_instances"
+                ),
             )
         if isinstance(c, TrainingCluster):
             for j, pool in enumerate(c.node_pools):
                 if pool.min_nodes > pool.max_nodes:
                     yield (
                         _at(i, "node_pools", j, "min_nodes"),
-                        (f"min_nodes ({pool.min_nodes}) is greater than max_nodes ({pool.max_nodes})"),
+                        (
+                            f"min_nodes ({pool.min_nodes}) is greater than max_nodes ({pool.max_nodes}); "
+                            f"raise max_nodes to at least {pool.min_nodes} or lower min_nodes"
+                        ),
                     )
 
 

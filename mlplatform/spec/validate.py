@@ -9,12 +9,12 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from mlplatform.spec.locate import Locator
-from mlplatform.spec.messages import message, model_at
+from mlplatform.spec.messages import message, model_at, show, unknown_choice
 from mlplatform.spec.per_env import PerEnv
 from mlplatform.spec.platform import Component, Platform
 from mlplatform.spec.problems import Problem
 from mlplatform.spec.resolve import resolve
-from mlplatform.spec.rules import RULES, Context, opt_outs
+from mlplatform.spec.rules import RULES, Context, opt_outs, physical_names
 
 DEFAULT_ENVIRONMENTS = ["dev", "staging", "prod"]
 
@@ -59,15 +59,21 @@ def validate_raw(
     declared = declared_environments(raw)
     if isinstance(raw.get("environments"), PerEnv):
         loc = Locator(file, raw, lines)
-        result.problems.append(loc.problem(("environments",), "environments cannot be per_env"))
+        result.problems.append(
+            loc.problem(
+                ("environments",),
+                (
+                    "environments cannot be per_env; list every environment once, "
+                    "e.g. environments=['dev', 'staging', 'prod']"
+                ),
+            )
+        )
         return result
     wanted = envs or declared
     for env in wanted:
         if env not in declared:
             result.problems.append(
-                Locator(file, raw, lines).problem(
-                    ("environments",), f"environment '{env}' is not one of {', '.join(declared)}"
-                )
+                Locator(file, raw, lines).problem(("environments",), unknown_choice(env, declared, "environment"))
             )
     found: dict[Problem, set[str]] = defaultdict(set)
     checked = [e for e in wanted if e in declared]
@@ -78,7 +84,10 @@ def validate_raw(
         for problem in problems:
             found[problem].add(env)
     result.problems.extend(_collapse(found, checked))
-    result.problems.sort(key=lambda p: (p.severity != "error", p.line, p.component, p.field, p.message))
+    order = {e: i for i, e in enumerate(declared)}
+    result.problems.sort(
+        key=lambda p: (p.severity != "error", p.line, p.component, p.field, order.get(p.env or "", -1), p.message)
+    )
     return result
 
 
@@ -86,12 +95,15 @@ def _validate_env(
     raw: dict[str, Any], env: str, declared: list[str], file: str, lines: dict[tuple[Any, ...], int]
 ) -> tuple[Platform | None, list[Problem]]:
     """Validate the platform's own fields and each component on its own, so that one broken
-    component does not hide the cross-component rules' findings about the others."""
+    component (or platform field) does not hide the cross-component rules' findings."""
     resolved, unresolved = resolve(raw, env, declared)
     loc = Locator(file, resolved, lines)
     problems = [loc.problem(path, text) for path, text in unresolved]
+    # A per_env without a value for `env` is reported once, not again as the missing value's type.
+    skip = {path for path, _ in unresolved}
     components = resolved.get("components", [])
     if not isinstance(components, list):
+        problems.append(loc.problem(("components",), f"must be a list of components; got {show(components)}"))
         components = []
     valid: list[Any] = []
     index: list[int] = []
@@ -100,11 +112,9 @@ def _validate_env(
             valid.append(_COMPONENT.validate_python(item))
             index.append(i)
         except ValidationError as exc:
-            problems.extend(_pydantic(loc, exc, ("components", i)))
-    try:
-        spec = Platform.model_validate({**resolved, "components": valid})
-    except ValidationError as exc:
-        problems.extend(_pydantic(loc, exc, ()))
+            problems.extend(_pydantic(loc, exc, ("components", i), skip))
+    spec, bad_fields = _platform(resolved, valid, loc, skip, problems)
+    if spec is None:
         return None, problems
 
     def at(path: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -115,19 +125,52 @@ def _validate_env(
         return path
 
     ctx = Context(env, tuple(_kind_and_name(item) for item in components))
-    spec_problems = [loc.problem(at(path), text) for rule in RULES for path, text in rule(spec, ctx)]
+    rules = [rule for rule in RULES if not (rule is physical_names and "name" in bad_fields)]
+    spec_problems = [loc.problem(at(path), text) for rule in rules for path, text in rule(spec, ctx)]
     spec_problems.extend(loc.problem(at(path), text, severity="warning") for path, text in opt_outs(spec))
     problems.extend(spec_problems)
-    ok = not any(p.severity == "error" for p in problems) and len(valid) == len(components)
+    ok = not bad_fields and not any(p.severity == "error" for p in problems) and len(valid) == len(components)
     return (spec if ok else None), problems
 
 
-def _pydantic(loc: Locator, exc: ValidationError, prefix: tuple[Any, ...]) -> list[Problem]:
+# Stand-ins for invalid required platform fields, so the rules still check the components.
+_STAND_INS = {"name": "platform", "team": "team"}
+
+
+def _platform(
+    resolved: dict[str, Any], valid: list[Any], loc: Locator, skip: set[tuple[Any, ...]], problems: list[Problem]
+) -> tuple[Platform | None, set[str]]:
+    """The Platform over the valid components. When its own fields are invalid, they are
+    reported and the Platform is rebuilt without them (their defaults, or stand-ins), so that the
+    rules over components still run; the second element names the fields that were replaced."""
+    try:
+        return Platform.model_validate({**resolved, "components": valid}), set()
+    except ValidationError as exc:
+        problems.extend(_pydantic(loc, exc, (), skip))
+        bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+    fields = {k: v for k, v in resolved.items() if k not in bad and k != "components"}
+    for key, value in _STAND_INS.items():
+        if key in bad or key not in fields:
+            fields[key] = value
+            bad.add(key)
+    try:
+        return Platform.model_validate({**fields, "components": valid}), bad
+    except ValidationError:
+        return None, bad
+
+
+def _pydantic(loc: Locator, exc: ValidationError, prefix: tuple[Any, ...], skip: set[tuple[Any, ...]]) -> list[Problem]:
     out = []
     for error in exc.errors(include_url=False):
         path = (*prefix, *error["loc"])
+        if skip and _under(loc.clean(path), skip):
+            continue
         out.append(loc.problem(path, message(error, model_at(Platform, path))))
     return out
+
+
+def _under(path: tuple[Any, ...], roots: set[tuple[Any, ...]]) -> bool:
+    return any(path[: len(root)] == root for root in roots)
 
 
 def _kind_and_name(item: Any) -> tuple[str, str]:
