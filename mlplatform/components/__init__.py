@@ -1,0 +1,1 @@
+"""Pulumi ComponentResources: `aws/` on pulumi-aws, `k8s/` on pulumi-kubernetes."""

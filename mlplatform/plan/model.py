@@ -1,0 +1,76 @@
+"""What a plan is: the resources a program registers, with their inputs, as plain data.
+
+Shape of `mlplatform plan --json` (DESIGN.md). Imports no pulumi, so renderers, policy rules
+and diff work on saved plans too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class PlannedResource:
+    urn: str
+    type: str  # e.g. aws:sagemaker/endpoint:Endpoint, or mlplatform:aws:ModelEndpoint for components
+    name: str  # logical name
+    parent: str | None
+    provider: str | None  # provider reference "<urn>::<id>" as the engine gives it
+    dependencies: list[str] = field(default_factory=list)
+    inputs: dict[str, Any] = field(default_factory=dict)  # camelCase wire names
+    custom: bool = True  # False for ComponentResources
+    protect: bool = False
+
+    @property
+    def is_component(self) -> bool:
+        return not self.custom
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Violation:
+    rule: str
+    severity: str  # "error" | "warning"
+    urn: str
+    message: str
+    checkov: str | None = None
+    waived: str | None = None  # the waiver's reason, when waived
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Plan:
+    project: str
+    stack: str
+    environment: str
+    blueprint: str
+    resources: list[PlannedResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    violations: list[Violation] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # messages the program logged
+
+    def by_urn(self) -> dict[str, PlannedResource]:
+        return {r.urn: r for r in self.resources}
+
+    def of_type(self, type_: str) -> list[PlannedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def children(self, urn: str | None) -> list[PlannedResource]:
+        return [r for r in self.resources if r.parent == urn]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "environment": self.environment,
+            "blueprint": self.blueprint,
+            "resources": [r.to_json() for r in self.resources],
+            "outputs": self.outputs,
+            "violations": [v.to_json() for v in self.violations],
+            "warnings": self.warnings,
+        }

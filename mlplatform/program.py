@@ -1,0 +1,87 @@
+"""The Pulumi program: a resolved blueprint plus stack config become components.
+
+`stacks/__main__.py` calls `main()`; the offline plan runs the very same file under mocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from mlplatform import naming
+from mlplatform.blueprint import load
+from mlplatform.errors import MlplatformError
+from mlplatform.spec.platform import Platform
+from mlplatform.stack_config import PROJECT, PromotedModel, find_project_root, parse_models
+
+MANAGED_BY = "mlplatform"
+
+
+@dataclass
+class ProgramContext:
+    """Everything a component builder needs, resolved once per run."""
+
+    platform: Platform
+    env: str
+    project_root: Path
+    blueprint: str
+    models: dict[str, PromotedModel]
+    config: pulumi.Config
+    names: naming.Names
+    # Outputs components publish for each other (core key and buckets, network, clusters...).
+    shared: dict[str, Any] = field(default_factory=dict)
+
+    def tags(self, component: str) -> dict[str, str]:
+        """Tags set explicitly on every taggable resource: SDK mocks and `pulumi preview` both
+        show them, which provider `default_tags` would not under mocks."""
+        return {
+            **self.platform.tags,
+            "mlplatform:platform": self.platform.name,
+            "mlplatform:team": self.platform.team,
+            "mlplatform:environment": self.env,
+            "mlplatform:component": component,
+            "managed-by": MANAGED_BY,
+        }
+
+
+def load_context() -> ProgramContext:
+    config = pulumi.Config(PROJECT)
+    root = find_project_root(Path.cwd())
+    blueprint = config.get("blueprint")
+    if not blueprint:
+        raise MlplatformError(f"stack '{pulumi.get_stack()}' sets no {PROJECT}:blueprint")
+    env = config.get("environment") or pulumi.get_stack()
+    platform = load(root / blueprint).resolve(env)
+    models = parse_models(config.get_object("models"), f"stack '{pulumi.get_stack()}'")
+    return ProgramContext(
+        platform=platform,
+        env=env,
+        project_root=root,
+        blueprint=blueprint,
+        models=models,
+        config=config,
+        names=naming.Names(platform.name, env),
+    )
+
+
+def build(ctx: ProgramContext) -> None:
+    """Create the platform's resources: AWS first (core, network, clusters), then Kubernetes,
+    which may deploy onto a cluster the AWS side created (published in `ctx.shared`)."""
+    from mlplatform.components import aws, k8s
+
+    aws.build(ctx)
+    k8s.build(ctx)
+    pulumi.export("platform", ctx.platform.name)
+    pulumi.export("environment", ctx.env)
+
+
+def main() -> None:
+    try:
+        ctx = load_context()
+    except MlplatformError as exc:
+        # Raised as a RunError so `pulumi up` prints the message without a Python traceback.
+        raise pulumi.RunError(str(exc)) from None
+    build(ctx)
