@@ -125,6 +125,55 @@ LEDGER_PARTITION_KEY = "pk"
 LEDGER_SORT_KEY = "sk"
 
 
+def ledger_partition(model: str) -> str:
+    """Partition key value of a model's ledger entries: one partition per model per environment
+    (each environment has its own table). Written and read by mlplatform.promotion only."""
+    return f"model#{model}"
+
+
+def ledger_sort(seq: int) -> str:
+    """Sort key value of the `seq`-th entry of a model (1-based, zero-padded so that string order
+    is append order). The promotion code writes each entry with attribute_not_exists: append-only."""
+    return f"{seq:010d}"
+
+
+# --- layout of a registry bucket ------------------------------------------------------
+# Written by mlplatform.promotion (register, promote) and the sandbox; the platform core's
+# bucket policy and lifecycle rules may refer to these prefixes.
+REGISTRY_MODELS_PREFIX = "models/"
+REGISTRY_LOCKS_PREFIX = "locks/"
+
+
+def registry_version_prefix(model: str, version: str) -> str:
+    return f"{REGISTRY_MODELS_PREFIX}{model}/{version}/"
+
+
+def artifact_key(model: str, version: str, filename: str) -> str:
+    """The artifact of a model version, e.g. models/fraud-xgb/7/model.tar.gz."""
+    return f"{registry_version_prefix(model, version)}{filename}"
+
+
+def manifest_key(model: str, version: str) -> str:
+    """JSON manifest of a model version (SHA-256, size, metrics, image, git commit, who/when).
+    A version exists in an environment when its manifest exists in that registry."""
+    return f"{registry_version_prefix(model, version)}manifest.json"
+
+
+def version_claim_key(model: str, version: str) -> str:
+    """Created with If-None-Match by `register` to claim a version number before uploading."""
+    return f"{registry_version_prefix(model, version)}.claim"
+
+
+def lock_key(model: str) -> str:
+    """Promotion lock of a model in one environment, created with If-None-Match, deleted on exit."""
+    return f"{REGISTRY_LOCKS_PREFIX}{model}.json"
+
+
+# Customer metadata property of a SageMaker model package holding the mlplatform version
+# (SageMaker numbers packages in a group itself). Written by promotion, read by promotion.
+MODEL_PACKAGE_VERSION_PROPERTY = "mlplatform-version"
+
+
 # --- checks used by validation ---------------------------------------------------------
 def s3_bucket_problem(name: str) -> str | None:
     if len(name) > S3_BUCKET_MAX:
