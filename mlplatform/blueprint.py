@@ -7,7 +7,9 @@ never a traceback.
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
+import re
 import sys
 import traceback
 import uuid
@@ -105,11 +107,26 @@ def _run(file: Path, shown: str) -> Any:
         exec(code, module.__dict__)
     except Exception as exc:
         line = _blueprint_line(exc, str(file))
-        what = "import failed" if isinstance(exc, ImportError) else "the blueprint raised"
-        raise BlueprintInvalid([Problem(shown, line, "Platform", "", f"{what}: {type(exc).__name__}: {exc}")]) from None
+        raise BlueprintInvalid([Problem(shown, line, "Platform", "", _failure(exc))]) from None
     finally:
         sys.modules.pop(name, None)
     return module
+
+
+def _failure(exc: Exception) -> str:
+    """What went wrong running the blueprint, without paths of this machine."""
+    if not isinstance(exc, ImportError):
+        return f"the blueprint raised {type(exc).__name__}: {exc}"
+    text = exc.msg if isinstance(exc.msg, str) else str(exc)
+    text = re.sub(r" \((/|[A-Za-z]:\\)[^)]*\)$", "", text)  # "... from 'x' (/path/x/__init__.py)"
+    missing = re.match(r"cannot import name '(\w+)' from 'mlplatform'", text)
+    if missing:
+        import mlplatform
+
+        close = difflib.get_close_matches(missing.group(1), mlplatform.__all__, n=1, cutoff=0.5)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        text += f"; {hint}mlplatform provides {', '.join(mlplatform.__all__)}"
+    return f"import failed: {type(exc).__name__}: {text}"
 
 
 def _blueprint_line(exc: BaseException, filename: str) -> int:

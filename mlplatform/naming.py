@@ -183,11 +183,11 @@ def s3_bucket_problem(name: str) -> str | None:
     return None
 
 
-def sagemaker_name_problem(name: str) -> str | None:
+def sagemaker_name_problem(name: str, what: str = "SageMaker name") -> str | None:
     if len(name) > SAGEMAKER_NAME_MAX:
-        return f"SageMaker name '{name}' is {len(name)} characters; the limit is {SAGEMAKER_NAME_MAX}"
+        return f"{what} '{name}' is {len(name)} characters; the limit is {SAGEMAKER_NAME_MAX}"
     if not _SAGEMAKER.match(name):
-        return f"SageMaker name '{name}' must be letters, digits and hyphens, starting with a letter or digit"
+        return f"{what} '{name}' must be letters, digits and hyphens, starting with a letter or digit"
     return None
 
 

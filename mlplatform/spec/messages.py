@@ -89,7 +89,10 @@ def message(error: ErrorDetails, model: type[BaseModel] | None) -> str:
         return _literal(str(ctx.get("expected", "")), given)
     if kind in ("model_type", "model_attributes_type"):
         name = ctx.get("class_name")
-        return f"must be {name}(...){got}" if name else f"must be a declaration such as FeatureStore(...){got}"
+        if name:
+            return f"must be {name}(...){got}"
+        what = _UNIONS["'strategy'"] if loc and loc[-1] == "deployment" else _UNIONS["'kind'"]
+        return f"must be {what}{got}"
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         what = _UNIONS.get(str(ctx.get("discriminator")), "one of the declared kinds")
         return f"must be {what}{got}"

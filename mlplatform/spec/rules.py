@@ -74,24 +74,28 @@ def physical_names(p: Platform, ctx: Context) -> Iterator[Finding]:
         if problem:
             yield ("name",), f"{problem}; shorten the platform name"
     for i, c in enumerate(p.components):
-        checks: list[str | None] = []
+        checks: list[tuple[str, str | None]] = []
         if isinstance(c, FeatureStore):
-            checks.append(naming.s3_bucket_problem(names.offline_store_bucket(c.name, _ACCOUNT)))
+            checks.append(("name", naming.s3_bucket_problem(names.offline_store_bucket(c.name, _ACCOUNT))))
         elif isinstance(c, ModelEndpoint):
             if c.target == "sagemaker":
-                checks.append(naming.sagemaker_name_problem(names.endpoint(c.name)))
-                checks.append(naming.sagemaker_name_problem(names.model_package_group(c.model)))
-                checks.append(naming.iam_role_problem(names.role(c.name, "execution")))
+                endpoint, group = names.endpoint(c.name), names.model_package_group(c.model)
+                checks.append(("name", naming.sagemaker_name_problem(endpoint, "SageMaker endpoint name")))
+                checks.append(("model", naming.sagemaker_name_problem(group, "SageMaker model package group name")))
+                checks.append(("name", naming.iam_role_problem(names.role(c.name, "execution"))))
             else:
-                checks.append(naming.dns_label_problem(names.endpoint(c.name)))
+                checks.append(("name", naming.dns_label_problem(names.endpoint(c.name))))
         elif isinstance(c, TrainingCluster):
-            checks.append(naming.iam_role_problem(names.role(c.name, "nodes")))
-            checks.append(naming.iam_role_problem(names.role(c.name, "jobs")))
-            checks.append(naming.dns_label_problem(names.namespace(c.name)))
-            checks.append(naming.eks_cluster_problem(names.eks_cluster(c.name)))
-        for problem in checks:
+            checks.append(("name", naming.iam_role_problem(names.role(c.name, "nodes"))))
+            checks.append(("name", naming.iam_role_problem(names.role(c.name, "jobs"))))
+            checks.append(("name", naming.dns_label_problem(names.namespace(c.name))))
+            checks.append(("name", naming.eks_cluster_problem(names.eks_cluster(c.name))))
+        for field, problem in checks:
             if problem:
-                yield _at(i, "name"), f"{problem}; shorten the component or platform name"
+                yield (
+                    _at(i, field),
+                    f"{problem}; shorten the {'model' if field == 'model' else 'component'} or platform name",
+                )
 
 
 def references(p: Platform, ctx: Context) -> Iterator[Finding]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,13 +126,17 @@ def _validate_env(
         return path
 
     ctx = Context(env, tuple(_kind_and_name(item) for item in components))
-    rules = [rule for rule in RULES if not (rule is physical_names and "name" in bad_fields)]
+    # Physical names are only meaningful with a valid platform name and environment name.
+    names_ok = "name" not in bad_fields and _ENV_NAME.match(env) is not None
+    rules = [rule for rule in RULES if names_ok or rule is not physical_names]
     spec_problems = [loc.problem(at(path), text) for rule in rules for path, text in rule(spec, ctx)]
     spec_problems.extend(loc.problem(at(path), text, severity="warning") for path, text in opt_outs(spec))
     problems.extend(spec_problems)
     ok = not bad_fields and not any(p.severity == "error" for p in problems) and len(valid) == len(components)
     return (spec if ok else None), problems
 
+
+_ENV_NAME = re.compile(r"^[a-z][a-z0-9]{1,11}$")  # as platform.EnvName
 
 # Stand-ins for invalid required platform fields, so the rules still check the components.
 _STAND_INS = {"name": "platform", "team": "team"}

@@ -1,0 +1,9 @@
+"""An environment name that cannot prefix resource names."""
+
+from mlplatform import Platform
+
+platform = Platform(
+    name="fraud",
+    team="risk-ml",
+    environments=["dev", "Production"],
+)

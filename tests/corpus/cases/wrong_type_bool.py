@@ -1,0 +1,14 @@
+"""A string where True or False is expected."""
+
+from mlplatform import NodePool, Platform, TrainingCluster
+
+platform = Platform(
+    name="fraud",
+    team="risk-ml",
+    components=[
+        TrainingCluster(
+            name="train",
+            node_pools=[NodePool(name="cpu", instance_type="m6i.large", spot="sometimes")],
+        ),
+    ],
+)

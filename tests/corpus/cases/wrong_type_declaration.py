@@ -1,0 +1,11 @@
+"""A number where a declaration (Quota(...)) is expected."""
+
+from mlplatform import Platform, TrainingCluster
+
+platform = Platform(
+    name="fraud",
+    team="risk-ml",
+    components=[
+        TrainingCluster(name="train", quota=8),
+    ],
+)
