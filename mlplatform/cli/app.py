@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from mlplatform.cli import validate
+from mlplatform.cli import promote, validate
 
 app = typer.Typer(
     name="mlplatform",
@@ -20,6 +20,14 @@ app = typer.Typer(
 
 app.command()(validate.validate)
 app.command()(validate.schema)
+app.command()(promote.register)
+app.command()(promote.promote)
+app.command()(promote.approve)
+app.command()(promote.rollback)
+app.command()(promote.history)
+app.command()(promote.status)
+app.command()(promote.unlock)
+app.command()(promote.sandbox)
 
 
 def main() -> None:
