@@ -85,6 +85,15 @@ class Names:
     def namespace(self, component: str) -> str:
         return f"{self.prefix}-{component}"
 
+    def serving_namespace(self) -> str:
+        """Kubernetes namespace of endpoints, feature stores and monitoring, unless the
+        blueprint names one (Platform.kubernetes.namespace)."""
+        return self.prefix
+
+    def redis(self, store: str) -> str:
+        """Redis online store of a kubernetes FeatureStore (StatefulSet, Services, Secret prefix)."""
+        return f"{self.prefix}-{store}-redis"
+
     def sns_topic(self, monitoring: str) -> str:
         return f"{self.prefix}-{monitoring}-alerts"
 
