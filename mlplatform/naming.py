@@ -106,9 +106,73 @@ class Names:
     def dashboard(self) -> str:
         return f"{self.prefix}-ml-platform"
 
+    # --- AWS component details ------------------------------------------------------
+    def vpc(self) -> str:
+        """Name tag of a VPC the platform creates."""
+        return f"{self.prefix}-vpc"
+
+    def security_group(self, purpose: str) -> str:
+        return f"{self.prefix}-{purpose}"
+
+    def flow_logs_group(self) -> str:
+        return self.log_group("vpc-flow-logs")
+
+    def node_group(self, cluster: str, pool: str) -> str:
+        return f"{self.prefix}-{cluster}-{pool}"
+
+    def eks_control_plane_log_group(self, cluster: str) -> str:
+        """The log group EKS writes control-plane logs to (its name is fixed by EKS)."""
+        return f"/aws/eks/{self.eks_cluster(cluster)}/cluster"
+
+    def priority_class(self, component: str) -> str:
+        return f"{self.prefix}-{component}"
+
+    def service_account(self, component: str) -> str:
+        return f"{component}-jobs"
+
+    def feature_group(self, store: str, group: str) -> str:
+        return f"{self.prefix}-{store}-{group}"
+
+    def feast_project(self, store: str) -> str:
+        """Feast project names allow letters, digits and underscores."""
+        return f"{self.prefix}-{store}".replace("-", "_")
+
+    def sagemaker_model(self, endpoint: str, version: str, digest: str) -> str:
+        """A SageMaker model is immutable: a new version or container setting gets a new name,
+        so Pulumi can create the replacement before deleting the one the endpoint uses."""
+        return f"{self.prefix}-{endpoint}-v{version}-{digest[:8]}"
+
+    def endpoint_config(self, endpoint: str, digest: str) -> str:
+        return f"{self.prefix}-{endpoint}-{digest[:8]}"
+
+    def endpoint_log_group(self, endpoint: str) -> str:
+        """The log group SageMaker writes an endpoint's container logs to (name fixed by SageMaker)."""
+        return f"/aws/sagemaker/Endpoints/{self.endpoint(endpoint)}"
+
+    def data_quality_job(self, endpoint: str) -> str:
+        return f"{self.prefix}-{endpoint}-data-quality"
+
+    def training_failures_rule(self, monitoring: str) -> str:
+        return f"{self.prefix}-{monitoring}-training-failed"
+
 
 # The alarm metrics every watched endpoint gets, by the suffix used in their names.
 ENDPOINT_ALARM_METRICS = ("latency-p99", "5xx-rate", "no-invocations", "cpu", "memory")
+# The alarms a SageMaker deployment rolls back on: those a bad model version can cause
+# (traffic dropping to zero says nothing about the new version).
+ROLLBACK_ALARM_METRICS = ("latency-p99", "5xx-rate", "cpu", "memory")
+
+# Registry bucket prefixes SageMaker writes to (data capture, Model Monitor reports).
+REGISTRY_DATA_CAPTURE_PREFIX = "data-capture/"
+REGISTRY_MONITORING_PREFIX = "monitoring/"
+
+
+def data_capture_prefix(endpoint: str) -> str:
+    return f"{REGISTRY_DATA_CAPTURE_PREFIX}{endpoint}/"
+
+
+def monitoring_reports_prefix(endpoint: str) -> str:
+    return f"{REGISTRY_MONITORING_PREFIX}{endpoint}/"
 
 # SSM parameters each environment publishes under `Names.ssm_prefix()` so that the CLI finds
 # its resources without the Pulumi CLI. Values are plain strings.
