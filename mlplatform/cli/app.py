@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from mlplatform.cli import promote, validate
+from mlplatform.cli import cost, diff, graph, plan, promote, validate
 
 app = typer.Typer(
     name="mlplatform",
@@ -20,6 +20,10 @@ app = typer.Typer(
 
 app.command()(validate.validate)
 app.command()(validate.schema)
+app.command()(plan.plan)
+app.command()(diff.diff)
+app.command()(graph.graph)
+app.command()(cost.cost)
 app.command()(promote.register)
 app.command()(promote.promote)
 app.command()(promote.approve)

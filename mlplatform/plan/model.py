@@ -53,6 +53,9 @@ class Plan:
     outputs: dict[str, Any] = field(default_factory=dict)
     violations: list[Violation] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # messages the program logged
+    region: str = ""
+    waivers: list[dict[str, Any]] = field(default_factory=list)  # rule, reason, component, waived (count)
+    opt_outs: list[dict[str, str]] = field(default_factory=list)  # component, kind, opt_out
 
     def by_urn(self) -> dict[str, PlannedResource]:
         return {r.urn: r for r in self.resources}
@@ -73,4 +76,7 @@ class Plan:
             "outputs": self.outputs,
             "violations": [v.to_json() for v in self.violations],
             "warnings": self.warnings,
+            "region": self.region,
+            "waivers": self.waivers,
+            "opt_outs": self.opt_outs,
         }

@@ -1,0 +1,33 @@
+"""`mlplatform diff`: how two environments of a blueprint differ."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mlplatform.cli.output import out, print_json, user_errors
+from mlplatform.cli.plan import BlueprintArg, JsonOpt, load_plan
+
+
+@user_errors
+def diff(
+    blueprint: BlueprintArg,
+    from_env: Annotated[str, typer.Option("--from", help="Environment compared from.", show_default=False)],
+    to_env: Annotated[str, typer.Option("--to", help="Environment compared to.", show_default=False)],
+    from_stack_file: Annotated[Path | None, typer.Option("--from-stack-file", help="Stack file for --from.")] = None,
+    to_stack_file: Annotated[Path | None, typer.Option("--to-stack-file", help="Stack file for --to.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Resources only in one environment, and the inputs that differ for shared ones."""
+    from mlplatform.plan.diff import diff_plans
+
+    before = load_plan(blueprint, from_env, None, from_stack_file, quiet=as_json)
+    after = load_plan(blueprint, to_env, None, to_stack_file, quiet=as_json)
+    result = diff_plans(before, after)
+    if as_json:
+        print_json(result.to_json())
+        return
+    for line in result.lines():
+        out.print(line, markup=False)

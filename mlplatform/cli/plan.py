@@ -1,0 +1,70 @@
+"""`mlplatform plan`: what `pulumi up` would create, offline, with the guardrail findings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from mlplatform.cli.output import err, out, print_json, user_errors
+
+if TYPE_CHECKING:
+    from mlplatform.plan.model import Plan
+
+BlueprintArg = Annotated[Path, typer.Argument(help="Blueprint file.", show_default=False)]
+EnvOpt = Annotated[
+    str | None,
+    typer.Option("--env", "-e", help="Environment: picks stacks/Pulumi.<ENV>.yaml or the stack for ENV."),
+]
+StackOpt = Annotated[
+    str | None, typer.Option("--stack", "-s", help="Stack name, when it differs from the environment (recs-prod).")
+]
+StackFileOpt = Annotated[
+    Path | None, typer.Option("--stack-file", help="Stack config file to use; BLUEPRINT overrides its blueprint.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+def load_plan(blueprint: Path, env: str | None, stack: str | None, stack_file: Path | None, quiet: bool) -> Plan:
+    """Build the plan, with a spinner on stderr unless output is JSON."""
+    from mlplatform.plan.build import build_plan
+
+    if env is None and stack is None and stack_file is None:
+        raise typer.BadParameter("give --env, --stack or --stack-file", param_hint="--env")
+    what = env or stack or str(stack_file)
+    if quiet:
+        return build_plan(blueprint, env, stack=stack, stack_file=stack_file)
+    with err.status(f"Planning {blueprint} for {what} (offline, Pulumi SDK mocks)"):
+        return build_plan(blueprint, env, stack=stack, stack_file=stack_file)
+
+
+@user_errors
+def plan(
+    blueprint: BlueprintArg,
+    env: EnvOpt = None,
+    stack: StackOpt = None,
+    stack_file: StackFileOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show what `pulumi up` would create, offline: no credentials, no Pulumi CLI.
+
+    Unwaived guardrail errors fail the plan (exit 1) in production and are reported elsewhere.
+    """
+    from mlplatform.plan.render import blocking, print_plan
+
+    result = load_plan(blueprint, env, stack, stack_file, quiet=as_json)
+    if as_json:
+        print_json(result.to_json())
+    else:
+        print_plan(result, out)
+    failed = blocking(result)
+    if failed:
+        rules = sorted({v.rule for v in failed})
+        err.print(
+            f"error: {len(failed)} guardrail error(s) block environment '{result.environment}': "
+            f"{', '.join(rules)}; fix them, or waive a rule in the blueprint with "
+            "Platform(waivers=[Waiver(rule=..., reason=...)])",
+            markup=False,
+        )
+        raise typer.Exit(1)

@@ -1,0 +1,97 @@
+"""build_plan: validate the blueprint, run the program under mocks, check the guardrails."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlplatform.errors import MlplatformError
+from mlplatform.plan import stacks
+from mlplatform.plan.model import Plan
+from mlplatform.stack_config import StackConfig
+
+
+@dataclass
+class PlanTimings:
+    validate: float = 0.0
+    program: float = 0.0
+    policy: float = 0.0
+
+
+def build_plan(
+    blueprint: str | Path,
+    env: str | None = None,
+    *,
+    stack: str | None = None,
+    stack_file: str | Path | None = None,
+    root: Path | None = None,
+    timings: PlanTimings | None = None,
+) -> Plan:
+    """The offline plan of `blueprint` for one environment: every resource the program
+    registers, with its inputs, and the guardrail findings with waivers applied.
+
+    Raises BlueprintInvalid (with located messages) for an invalid blueprint and
+    MlplatformError for a bad stack file or a program that fails.
+    """
+    from mlplatform.blueprint import load
+    from mlplatform.plan.engine import run_program
+    from mlplatform.policy import evaluate
+
+    timings = timings or PlanTimings()
+    path = Path(blueprint)
+    root = root or stacks.project_root(path)
+    config = stacks.select(
+        root, path, env=env, stack=stack, stack_file=Path(stack_file) if stack_file is not None else None
+    )
+    environment = config.environment
+
+    started = time.perf_counter()
+    platform = load(path).resolve(environment)  # BlueprintInvalid lists every problem
+    timings.validate = time.perf_counter() - started
+
+    project, main = stacks.project_settings(root)
+    region = str(config.values.get("aws:region") or platform.region)
+    started = time.perf_counter()
+    try:
+        captured = run_program(
+            main,
+            project=project,
+            stack=config.stack,
+            config=stacks.program_config(root, config, path, environment),
+            region=region,
+        )
+    except MlplatformError:
+        raise
+    except Exception as exc:  # the program is user-facing: say what failed, not a traceback
+        raise MlplatformError(f"{_where(config)}: the program failed: {_describe(exc)}") from None
+    timings.program = time.perf_counter() - started
+
+    started = time.perf_counter()
+    outcome = evaluate(captured.resources, environment, platform)
+    timings.policy = time.perf_counter() - started
+    return Plan(
+        project=project,
+        stack=config.stack,
+        environment=environment,
+        blueprint=str(blueprint),
+        resources=captured.resources,
+        outputs=captured.outputs,
+        violations=outcome.violations,
+        warnings=captured.warnings,
+        region=region,
+        waivers=outcome.waivers,
+        opt_outs=outcome.opt_outs,
+    )
+
+
+def _where(config: StackConfig) -> str:
+    return f"stack '{config.stack}'" + (f" ({config.path})" if config.path else "")
+
+
+def _describe(exc: BaseException) -> str:
+    import pulumi
+
+    if isinstance(exc, pulumi.RunError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,110 @@
+"""The few settings worth showing next to each resource in a plan tree, by resource type."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mlplatform.plan.model import PlannedResource
+
+
+def _get(value: Any, *path: str) -> Any:
+    for step in path:
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if not isinstance(value, dict):
+            return None
+        value = value.get(step)
+    return value
+
+
+def _on(value: Any) -> str:
+    return "on" if value else "off"
+
+
+def _endpoint_config(i: dict[str, Any]) -> list[str]:
+    out = []
+    for v in i.get("productionVariants") or []:
+        if _get(v, "serverlessConfig"):
+            out.append(f"{v.get('variantName')}: serverless {_get(v, 'serverlessConfig', 'memorySizeInMb')} MB")
+        else:
+            out.append(f"{v.get('variantName')}: {v.get('initialInstanceCount')} x {v.get('instanceType')}")
+    out.append(f"kms {_on(i.get('kmsKeyArn'))}")
+    capture = i.get("dataCaptureConfig")
+    if capture:
+        out.append(f"data capture {capture.get('initialSamplingPercentage')}%")
+    return out
+
+
+def _model(i: dict[str, Any]) -> list[str]:
+    return [f"network isolation {_on(i.get('enableNetworkIsolation'))}", f"vpc {_on(i.get('vpcConfig'))}"]
+
+
+def _cluster(i: dict[str, Any]) -> list[str]:
+    return [
+        f"k8s {i.get('version')}",
+        f"public endpoint {_on(_get(i, 'vpcConfig', 'endpointPublicAccess') is not False)}",
+        f"secrets encryption {_on(i.get('encryptionConfig'))}",
+    ]
+
+
+def _node_group(i: dict[str, Any]) -> list[str]:
+    scaling = i.get("scalingConfig") or {}
+    return [
+        ",".join(i.get("instanceTypes") or []),
+        f"{scaling.get('minSize')}..{scaling.get('maxSize')} nodes",
+        str(i.get("capacityType") or "ON_DEMAND").lower().replace("_", "-"),
+    ]
+
+
+def _table(i: dict[str, Any]) -> list[str]:
+    return [
+        str(i.get("billingMode") or "PROVISIONED").lower().replace("_", "-"),
+        f"pitr {_on(_get(i, 'pointInTimeRecovery', 'enabled'))}",
+        f"kms {_on(_get(i, 'serverSideEncryption', 'kmsKeyArn'))}",
+    ]
+
+
+def _workload(i: dict[str, Any]) -> list[str]:
+    spec = i.get("spec") or {}
+    out = [f"replicas {spec['replicas']}"] if "replicas" in spec else []
+    for c in _get(spec, "template", "spec", "containers") or []:
+        res = c.get("resources") or {}
+        out.append(f"{c.get('image')} cpu {_get(res, 'limits', 'cpu')} mem {_get(res, 'limits', 'memory')}")
+    return out
+
+
+SETTINGS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": _endpoint_config,
+    "aws:sagemaker/model:Model": _model,
+    "aws:eks/cluster:Cluster": _cluster,
+    "aws:eks/nodeGroup:NodeGroup": _node_group,
+    "aws:dynamodb/table:Table": _table,
+    "aws:s3/bucket:Bucket": lambda i: [str(i.get("bucket"))] if i.get("bucket") else [],
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": lambda i: [
+        str(_get(i, "rules", "applyServerSideEncryptionByDefault", "sseAlgorithm"))
+    ],
+    "aws:s3/bucketVersioning:BucketVersioning": lambda i: [str(_get(i, "versioningConfiguration", "status"))],
+    "aws:cloudwatch/logGroup:LogGroup": lambda i: [
+        f"retention {i.get('retentionInDays') or 'never expires'}",
+        f"kms {_on(i.get('kmsKeyId'))}",
+    ],
+    "aws:sns/topic:Topic": lambda i: [f"kms {_on(i.get('kmsMasterKeyId'))}"],
+    "aws:cloudwatch/metricAlarm:MetricAlarm": lambda i: [
+        f"{i.get('metricName') or 'metric math'} {i.get('comparisonOperator', '')} {i.get('threshold', '')}".strip()
+    ],
+    "aws:appautoscaling/target:Target": lambda i: [f"{i.get('minCapacity')}..{i.get('maxCapacity')} instances"],
+    "aws:ec2/natGateway:NatGateway": lambda i: [str(i.get("connectivityType") or "public")],
+    "kubernetes:apps/v1:Deployment": _workload,
+    "kubernetes:apps/v1:StatefulSet": _workload,
+}
+
+
+def key_settings(resource: PlannedResource) -> list[str]:
+    show = SETTINGS.get(resource.type)
+    if show is None:
+        return []
+    try:
+        return [s for s in show(resource.inputs) if s]
+    except (AttributeError, TypeError, KeyError):  # an unexpected input shape: show nothing
+        return []
