@@ -42,32 +42,22 @@ def cost(
 
 
 def print_estimate(est: Estimate) -> None:
-    from rich.table import Table
+    for line in estimate_lines(est):
+        out.print(line, markup=False)
 
-    table = Table(title=f"Monthly estimate, {est.region} ({est.currency})", title_justify="left", show_footer=True)
-    table.add_column("component", footer="total")
-    table.add_column("resource")
-    table.add_column("what")
-    table.add_column("unit price", justify="right")
-    table.add_column("min / month", justify="right", footer=f"{est.monthly_min:,.2f}")
-    table.add_column("max / month", justify="right", footer=f"{est.monthly_max:,.2f}")
-    for i in est.items:
-        table.add_row(
-            i.component,
-            i.resource,
-            i.what,
-            f"{i.unit_price:g}/{i.unit}",
-            f"{i.monthly_min:,.2f}",
-            f"{i.monthly_max:,.2f}",
-        )
-    out.print(table)
+
+def estimate_lines(est: Estimate) -> list[str]:
+    """Per component its range and items, then the total, what is not priced, and the source."""
+    lines = [f"Monthly estimate for {est.region}, {est.currency}, {est.hours_per_month:g} hours a month"]
     for name, (lo, hi) in est.components().items():
-        out.print(f"{name}: {lo:,.2f} .. {hi:,.2f} {est.currency}/month", markup=False)
-    out.print(f"total: {est.monthly_min:,.2f} .. {est.monthly_max:,.2f} {est.currency}/month", markup=False)
-    for u in est.usage_based:
-        out.print(f"usage-based, not priced: {u.component} {u.resource} ({u.type}): {u.reason}", markup=False)
-    for u in est.not_priced:
-        out.print(f"cannot price: {u.component} {u.resource} ({u.type}): {u.reason}", markup=False)
-    for note in est.notes:
-        out.print(f"note: {note}", markup=False)
-    out.print(f"prices as of {est.date}: {est.source}", markup=False)
+        lines.append(f"{name}: {lo:,.2f} .. {hi:,.2f}")
+        for i in (i for i in est.items if i.component == name):
+            lines.append(
+                f"  {i.resource}: {i.what} at {i.unit_price:g}/{i.unit}: {i.monthly_min:,.2f} .. {i.monthly_max:,.2f}"
+            )
+    lines.append(f"total: {est.monthly_min:,.2f} .. {est.monthly_max:,.2f} {est.currency}/month")
+    lines += [f"usage-based, not priced: {u.component} {u.resource} ({u.type}): {u.reason}" for u in est.usage_based]
+    lines += [f"cannot price: {u.component} {u.resource} ({u.type}): {u.reason}" for u in est.not_priced]
+    lines += [f"note: {note}" for note in est.notes]
+    lines.append(f"prices as of {est.date}: {est.source}")
+    return lines

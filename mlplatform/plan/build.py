@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import heapq
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from mlplatform.errors import MlplatformError
 from mlplatform.plan import stacks
-from mlplatform.plan.model import Plan
+from mlplatform.plan.model import Plan, PlannedResource
 from mlplatform.stack_config import StackConfig
 
 
@@ -68,14 +69,14 @@ def build_plan(
     timings.program = time.perf_counter() - started
 
     started = time.perf_counter()
-    outcome = evaluate(captured.resources, environment, platform)
+    outcome = evaluate(ordered(captured.resources), environment, platform)
     timings.policy = time.perf_counter() - started
     return Plan(
         project=project,
         stack=config.stack,
         environment=environment,
         blueprint=str(blueprint),
-        resources=captured.resources,
+        resources=ordered(captured.resources),
         outputs=captured.outputs,
         violations=outcome.violations,
         warnings=captured.warnings,
@@ -83,6 +84,33 @@ def build_plan(
         waivers=outcome.waivers,
         opt_outs=outcome.opt_outs,
     )
+
+
+def ordered(resources: list[PlannedResource]) -> list[PlannedResource]:
+    """Resources in a stable order: parents and dependencies first, otherwise by URN. The
+    engine registers concurrently, so the order resources arrive in varies between runs."""
+    by_urn = {r.urn: r for r in resources}
+    waiting: dict[str, set[str]] = {}
+    needed_by: dict[str, list[str]] = {}
+    for r in resources:
+        before = {u for u in (r.parent, *r.dependencies) if u in by_urn and u != r.urn}
+        waiting[r.urn] = before
+        for u in before:
+            needed_by.setdefault(u, []).append(r.urn)
+    ready = [u for u, before in waiting.items() if not before]
+    heapq.heapify(ready)
+    out: list[PlannedResource] = []
+    while ready:
+        urn = heapq.heappop(ready)
+        out.append(by_urn[urn])
+        for later in needed_by.get(urn, ()):
+            waiting[later].discard(urn)
+            if not waiting[later]:
+                heapq.heappush(ready, later)
+    if len(out) < len(resources):  # a cycle cannot happen in Pulumi; keep whatever is left
+        placed = {r.urn for r in out}
+        out += sorted((r for r in resources if r.urn not in placed), key=lambda r: r.urn)
+    return out
 
 
 def _where(config: StackConfig) -> str:

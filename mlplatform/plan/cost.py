@@ -176,6 +176,12 @@ class ComponentOf:
     def __init__(self, plan: Plan) -> None:
         self.by_urn = plan.by_urn()
         self.cache: dict[str, str] = {}
+        # A component resource is named for its blueprint component by the tag on its children.
+        self.tagged_children: dict[str, str] = {}
+        for r in plan.resources:
+            tags = r.inputs.get("tags")
+            if r.parent and isinstance(tags, dict) and isinstance(tags.get("mlplatform:component"), str):
+                self.tagged_children.setdefault(r.parent, str(tags["mlplatform:component"]))
 
     def __call__(self, resource: PlannedResource) -> str:
         seen = 0
@@ -191,7 +197,7 @@ class ComponentOf:
             if isinstance(labels, dict) and isinstance(labels.get("mlplatform/component"), str):
                 return self._remember(resource, str(labels["mlplatform/component"]))
             if current.is_component and current.type.startswith("mlplatform:"):
-                return self._remember(resource, current.name)
+                return self._remember(resource, self.tagged_children.get(current.urn, current.name))
             current = self.by_urn.get(current.parent) if current.parent else None
         return self._remember(resource, "platform")
 

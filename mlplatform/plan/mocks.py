@@ -63,6 +63,17 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
                 "version": "1.33",
                 "id": a.get("name", "mock"),
             },
+            "aws:ec2/getVpc:getVpc": {
+                "id": a.get("id", "vpc-0mock"),
+                "arn": f"arn:aws:ec2:{r}:{self.account}:vpc/{a.get('id', 'vpc-0mock')}",
+                "cidrBlock": "10.255.0.0/16",
+            },
+            "aws:sagemaker/getPrebuiltEcrImage:getPrebuiltEcrImage": {
+                "id": "mock",
+                "repositoryName": a.get("repositoryName", "mock"),
+                "registryId": "000000000000",
+                "registryPath": f"000000000000.dkr.ecr.{r}.amazonaws.com/{a.get('repositoryName', 'mock')}:mock",
+            },
         }
         return answers.get(token, {})
 
@@ -78,6 +89,10 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             return self._aws(typ, name, outputs)
         if typ.startswith("kubernetes:"):
             return self._kubernetes(name, outputs)
+        if typ.startswith("random:"):
+            # pulumi-random computes `result` at deploy time; a visible placeholder stands in.
+            outputs.setdefault("result", f"mock-random-{name}")
+            return f"mock-{name}", outputs
         return f"mock-{name}", outputs
 
     def _aws(self, typ: str, name: str, out: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -96,6 +111,9 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         elif module == "iam":
             path = {"Role": "role", "Policy": "policy", "User": "user", "InstanceProfile": "instance-profile"}
             arn = f"arn:aws:iam::{self.account}:{path.get(kind, kind.lower())}/{physical}"
+            if kind == "OpenIdConnectProvider":
+                host = str(out.get("url") or "oidc.mock.invalid").removeprefix("https://")
+                arn = f"arn:aws:iam::{self.account}:oidc-provider/{host}"
             out.setdefault("uniqueId", f"MOCK{abs(hash(physical)) % 10**12:012d}")
         elif module == "kms" and kind == "Key":
             ident = f"mock-key-{name}"
@@ -115,6 +133,8 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             }.get(kind, kind.lower())
             ident = f"{prefix}-mock-{name}"
             arn = f"arn:aws:ec2:{self.region}:{self.account}:{prefix}/{ident}"
+            if kind == "LaunchTemplate":
+                out.setdefault("latestVersion", 1)
         elif module == "eks" and kind == "Cluster":
             out.setdefault("endpoint", f"https://{physical}.eks.mock.invalid")
             out.setdefault("certificateAuthority", {"data": _MOCK_CA})
@@ -122,6 +142,9 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
                 "identities", [{"oidcs": [{"issuer": f"https://oidc.eks.{self.region}.mock.invalid/id/MOCK"}]}]
             )
             out.setdefault("version", out.get("version") or "1.33")
+            vpc_config = dict(out.get("vpcConfig") or {})
+            vpc_config.setdefault("clusterSecurityGroupId", f"sg-mock-{name}-cluster")
+            out["vpcConfig"] = vpc_config
         elif module == "sns" and kind == "Topic":
             arn = f"arn:aws:sns:{self.region}:{self.account}:{physical}"
         elif module == "dynamodb" and kind == "Table":

@@ -75,20 +75,17 @@ def summary(plan: Plan) -> Table:
     return table
 
 
-def findings(plan: Plan) -> Table | None:
-    if not plan.violations:
-        return None
+def findings(plan: Plan) -> list[str]:
+    """One line per finding, errors first, waived last: `severity rule resource: message`."""
     names = {r.urn: r.name for r in plan.resources}
-    table = Table(title="Guardrail findings", title_justify="left")
-    for column in ("severity", "rule", "resource", "message"):
-        table.add_column(column, overflow="fold")
     order = {"error": 0, "warning": 1}
+    lines = []
     for v in sorted(plan.violations, key=lambda v: (bool(v.waived), order.get(v.severity, 2), v.rule)):
-        severity = "waived" if v.waived else v.severity
-        colour = {"error": "red", "warning": "yellow"}.get(severity, "dim")
-        message = v.message + (f" (waived: {v.waived})" if v.waived else "")
-        table.add_row(f"[{colour}]{severity}[/]", v.rule, escape(names.get(v.urn, v.urn)), escape(message))
-    return table
+        checkov = f" [{v.checkov}]" if v.checkov else ""
+        waived = f" (waived: {v.waived})" if v.waived else ""
+        severity = "waived " + v.severity if v.waived else v.severity
+        lines.append(f"{severity} {v.rule}{checkov} {names.get(v.urn, v.urn)}: {v.message}{waived}")
+    return lines
 
 
 def notes(plan: Plan) -> list[str]:
@@ -118,9 +115,9 @@ def verdict(plan: Plan) -> str:
 
 def render(plan: Plan) -> RenderableType:
     parts: list[RenderableType] = [tree(plan), summary(plan)]
-    found = findings(plan)
-    if found is not None:
-        parts.append(found)
+    for line in findings(plan):
+        colour = "dim" if line.startswith("waived") else "red" if line.startswith("error") else "yellow"
+        parts.append(f"[{colour}]{escape(line)}[/]")
     parts.extend(escape(line) for line in notes(plan))
     parts.append(verdict(plan))
     return Group(*parts)

@@ -74,6 +74,16 @@ def _workload(i: dict[str, Any]) -> list[str]:
     return out
 
 
+_OPERATORS = {
+    "GreaterThanThreshold": ">",
+    "GreaterThanOrEqualToThreshold": ">=",
+    "LessThanThreshold": "<",
+    "LessThanOrEqualToThreshold": "<=",
+    "LessThanLowerOrGreaterThanUpperThreshold": "outside band",
+    "GreaterThanUpperThreshold": "> band",
+    "LessThanLowerThreshold": "< band",
+}
+
 SETTINGS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration": _endpoint_config,
     "aws:sagemaker/model:Model": _model,
@@ -91,7 +101,8 @@ SETTINGS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
     ],
     "aws:sns/topic:Topic": lambda i: [f"kms {_on(i.get('kmsMasterKeyId'))}"],
     "aws:cloudwatch/metricAlarm:MetricAlarm": lambda i: [
-        f"{i.get('metricName') or 'metric math'} {i.get('comparisonOperator', '')} {i.get('threshold', '')}".strip()
+        f"{i.get('metricName') or 'metric math'} {_OPERATORS.get(str(i.get('comparisonOperator')), '?')} "
+        f"{i.get('threshold', '')}".strip()
     ],
     "aws:appautoscaling/target:Target": lambda i: [f"{i.get('minCapacity')}..{i.get('maxCapacity')} instances"],
     "aws:ec2/natGateway:NatGateway": lambda i: [str(i.get("connectivityType") or "public")],

@@ -66,8 +66,9 @@ def _for_environment(root: Path, blueprint: Path, env: str) -> StackConfig:
         config = stack_config.read(path)
         if config.environment == env and _same_blueprint(root, config.blueprint, wanted):
             candidates.append(config)
-    if len(candidates) == 1:
-        return candidates[0]
+    named = [c for c in candidates if c.stack == env]  # the stack named for the environment wins
+    if len(candidates) == 1 or named:
+        return (named or candidates)[0]
     if len(candidates) > 1:
         names = ", ".join(c.stack for c in candidates)
         raise MlplatformError(f"stacks {names} all deploy {wanted} as '{env}': pick one with --stack NAME")
