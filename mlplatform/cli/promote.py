@@ -22,13 +22,19 @@ ProjectDir = Annotated[
 ]
 AwsProfiles = Annotated[
     list[str] | None,
-    typer.Option("--aws-profile", help="ENV=PROFILE: AWS profile for an environment (repeatable). "
-                 "Omitted: mlplatform:awsProfile of its stack file, else boto3's default chain."),
+    typer.Option(
+        "--aws-profile",
+        help="ENV=PROFILE: AWS profile for an environment (repeatable). "
+        "Omitted: mlplatform:awsProfile of its stack file, else boto3's default chain.",
+    ),
 ]
 AwsRoles = Annotated[
     list[str] | None,
-    typer.Option("--aws-role", help="ENV=ROLE_ARN: role to assume for an environment (repeatable). "
-                 "Omitted: mlplatform:awsRoleArn of its stack file."),
+    typer.Option(
+        "--aws-role",
+        help="ENV=ROLE_ARN: role to assume for an environment (repeatable). "
+        "Omitted: mlplatform:awsRoleArn of its stack file.",
+    ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation on production.")]
@@ -59,8 +65,12 @@ def _progress(description: str, total: int) -> Iterator[Callable[[int], None]]:
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-        console=err, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=err,
+        transient=True,
     ) as progress:
         task = progress.add_task(description, total=total)
         yield lambda done: progress.advance(task, done)
@@ -130,9 +140,7 @@ def promote(
     project = _project(project_dir, aws_profile, aws_role)
     if not dry_run:
         _confirm_production(project, model, to_env, f"promote {model} to {to_env}", yes)
-    outcome = do_promote(
-        project, model, from_env, to_env, version, approved_by, reason, skip_order, dry_run, _progress
-    )
+    outcome = do_promote(project, model, from_env, to_env, version, approved_by, reason, skip_order, dry_run, _progress)
     applied: dict[str, Any] | None = None
     if apply and not dry_run:
         applied = _apply(project, to_env, model, outcome.already, as_json)
@@ -283,8 +291,8 @@ def status(
 
     rows = do_status(_project(project_dir, aws_profile, aws_role), env)
     for row in rows:
-        if row.ledger_error:
-            err.print(f"warning: {row.env} {row.model}: ledger not read: {row.ledger_error}", markup=False)
+        if row.ledger_error and row.ledger_error != "skipped":
+            err.print(f"warning: {row.env} ({row.platform}): ledger not read: {row.ledger_error}", markup=False)
         elif row.drift:
             err.print(f"drift: {row.env} {row.model}: {row.drift}", markup=False)
     if as_json:
@@ -298,8 +306,13 @@ def status(
     table = Table("env", "platform", "model", "stack file", "ledger", "by", "at", "drift", box=None)
     for row in rows:
         table.add_row(
-            row.env, row.platform, row.model, row.stack_version or "-",
-            row.ledger_version or ("?" if row.ledger_error else "-"), row.by or "-", row.at or "-",
+            row.env,
+            row.platform,
+            row.model,
+            row.stack_version or "-",
+            row.ledger_version or ("?" if row.ledger_error else "-"),
+            row.by or "-",
+            row.at or "-",
             "yes" if row.drift else "",
         )
     out.print(table)

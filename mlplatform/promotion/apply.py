@@ -30,7 +30,9 @@ def pulumi_up(root: Path, stack: str, on_output: Callable[[str], None]) -> dict[
         selected = auto.select_stack(stack_name=stack, work_dir=str(root))
         result = selected.up(on_output=on_output)
     except FileNotFoundError as exc:
-        raise PulumiUnavailable(f"--apply could not run the Pulumi CLI ({exc}); the promotion is recorded: {manual}") from None
+        raise PulumiUnavailable(
+            f"--apply could not run the Pulumi CLI ({exc}); the promotion is recorded: {manual}"
+        ) from None
     except auto.errors.CommandError as exc:
         raise PromotionError(
             f"`pulumi up -s {stack}` failed; the promotion is recorded in the stack file and the ledger. "

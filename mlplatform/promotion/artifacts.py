@@ -115,8 +115,9 @@ def verify(s3: Any, bucket: str, key: str, digest: Digest, what: str) -> None:
     if size != digest.size:
         raise PromotionError(f"{what}: checksum mismatch: {uri} is {size} bytes, the manifest records {digest.size}")
     if checksum is None:
-        raise PromotionError(f"{what}: checksum mismatch: {uri} has no SHA-256 checksum in S3; it was not "
-                             "written by mlplatform")
+        raise PromotionError(
+            f"{what}: checksum mismatch: {uri} has no SHA-256 checksum in S3; it was not written by mlplatform"
+        )
     if _normal(checksum) != _normal(digest.s3_checksum()):
         raise PromotionError(
             f"{what}: checksum mismatch: S3 reports SHA-256 {checksum} for {uri}, the manifest records "

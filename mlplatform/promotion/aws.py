@@ -48,9 +48,7 @@ def aws_errors(what: str) -> Iterator[None]:
     except (BotoCoreError, Boto3Error) as exc:
         text = str(exc)
         if "Could not connect" in text or "Connection" in text:
-            raise PromotionError(
-                f"{what}: cannot reach AWS ({text}); check the network or AWS_ENDPOINT_URL"
-            ) from None
+            raise PromotionError(f"{what}: cannot reach AWS ({text}); check the network or AWS_ENDPOINT_URL") from None
         raise PromotionError(f"{what}: {text}") from None
 
 
@@ -74,9 +72,9 @@ class Aws:
             base = boto3.Session(profile_name=self.env.profile, region_name=self.env.region)
             if not self.env.role_arn:
                 return base
-            creds = base.client("sts").assume_role(
-                RoleArn=self.env.role_arn, RoleSessionName="mlplatform-promotion"
-            )["Credentials"]
+            creds = base.client("sts").assume_role(RoleArn=self.env.role_arn, RoleSessionName="mlplatform-promotion")[
+                "Credentials"
+            ]
             return boto3.Session(
                 aws_access_key_id=creds["AccessKeyId"],
                 aws_secret_access_key=creds["SecretAccessKey"],
@@ -100,19 +98,16 @@ class Aws:
     def parameter(self, key: str, required: bool = True) -> str | None:
         name = self.env.names.ssm_parameter(key)
         ssm = self.client("ssm")
-        try:
-            with aws_errors(f"{self.env.name}: reading SSM parameter {name}"):
-                try:
-                    return str(ssm.get_parameter(Name=name)["Parameter"]["Value"])
-                except ssm.exceptions.ParameterNotFound:
-                    if not required:
-                        return None
-                    raise PromotionError(
-                        f"{self.env.name}: SSM parameter {name} not found in {self.env.region}; "
-                        f"has `pulumi up -s {self.env.stack.stack}` run (or `mlplatform sandbox` for a local try)?"
-                    ) from None
-        except PromotionError:
-            raise
+        with aws_errors(f"{self.env.name}: reading SSM parameter {name}"):
+            try:
+                return str(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+            except ssm.exceptions.ParameterNotFound:
+                if not required:
+                    return None
+        raise PromotionError(
+            f"{self.env.name}: SSM parameter {name} not found in {self.env.region}; "
+            f"has `pulumi up -s {self.env.stack.stack}` run (or `mlplatform sandbox` for a local try)?"
+        )
 
     @cached_property
     def registry_bucket(self) -> str:

@@ -138,9 +138,7 @@ def remove(aws: Aws, model: str, force: bool) -> LockInfo | None:
             "a live lock is never removed"
         )
     if not force:
-        raise PromotionError(
-            f"{aws.env.name}: {model} is locked by {info.describe()}; pass --force to remove it"
-        )
+        raise PromotionError(f"{aws.env.name}: {model} is locked by {info.describe()}; pass --force to remove it")
     with aws_errors(f"{aws.env.name}: removing lock s3://{aws.registry_bucket}/{info.key}"):
         aws.s3.delete_object(Bucket=aws.registry_bucket, Key=info.key)
     return info

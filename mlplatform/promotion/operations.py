@@ -144,8 +144,9 @@ def promote(
             image=manifest.image,
             identity=caller_identity(dst_aws),
         )
-        outcome.entry = _record(dst, ledger, model, PromotedModel(version, outcome.uri, manifest.sha256,
-                                                                   manifest.image), entry)
+        outcome.entry = _record(
+            dst, ledger, model, PromotedModel(version, outcome.uri, manifest.sha256, manifest.image), entry
+        )
     return outcome
 
 
@@ -202,7 +203,11 @@ def deployed_stack(entries: list[Entry]) -> list[str]:
 
 
 def rollback(
-    project: Project, model: str, env_name: str, to_version: str | None = None, by: str | None = None,
+    project: Project,
+    model: str,
+    env_name: str,
+    to_version: str | None = None,
+    by: str | None = None,
     reason: str | None = None,
 ) -> Outcome:
     """Back to the version before the current one (or `to_version`), with the promotion gates
@@ -213,6 +218,9 @@ def rollback(
     entries = ledger.entries(model)
     history = deployed_stack(entries)
     current = history[-1] if history else _stack_version(env, model)
+    last = next((e for e in reversed(entries) if e.action in DEPLOYING), None)
+    if to_version is None and len(history) < 2 and last is not None and last.previous_version:
+        to_version = last.previous_version  # deployed before the ledger's first promotion
     if to_version is None:
         if len(history) < 2:
             raise PromotionError(
@@ -220,7 +228,9 @@ def rollback(
                 "to roll back to; pass --to-version"
             )
         to_version = history[-2]
-    elif to_version not in {e.version for e in entries if e.action in DEPLOYING}:
+    elif to_version not in {e.version for e in entries if e.action in DEPLOYING} | {
+        e.previous_version for e in entries if e.action in DEPLOYING
+    }:
         raise PromotionError(f"{env_name}: {model} {to_version} was never deployed there (see `mlplatform history`)")
     if to_version == current:
         raise PromotionError(f"{env_name}: {model} {to_version} is the current version")
@@ -322,12 +332,15 @@ def status(project: Project, env_name: str | None = None) -> list[StatusRow]:
     rows: list[StatusRow] = []
     for env in project.environments(env=env_name):
         stack_models = read_stack(env.stack_path).models
+        ledger: Ledger | None = Ledger(Aws(env))
         for model in sorted(set(stack_models) | set(env.models())):
             row = StatusRow(env.name, env.platform.name, model, getattr(stack_models.get(model), "version", None), None)
             try:
-                deployed = Ledger(Aws(env)).deployed(model)
+                if ledger is None:
+                    raise PromotionError("skipped")
+                deployed = ledger.deployed(model)
             except PromotionError as exc:
-                row.ledger_error = str(exc)
+                row.ledger_error, ledger = str(exc), None  # one failure per environment is enough
             else:
                 if deployed:
                     row.ledger_version, row.by, row.at = deployed.version, deployed.by, deployed.at

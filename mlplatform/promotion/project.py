@@ -17,7 +17,7 @@ from mlplatform.promotion.errors import PromotionError
 
 if TYPE_CHECKING:
     from mlplatform.blueprint import Blueprint
-    from mlplatform.spec.model_endpoint import ModelEndpoint, MetricGates
+    from mlplatform.spec.model_endpoint import MetricGates, ModelEndpoint
     from mlplatform.spec.platform import Platform
 
 

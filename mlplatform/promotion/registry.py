@@ -137,8 +137,9 @@ def register(
     what = f"{env.name}: registering {model} {version}"
     with progress(f"{'copying' if adopt else 'uploading'} {filename}", digest.size) as advance:
         if adopt:
-            artifacts.copy(aws.s3, (src_bucket, src_key), bucket, manifest.key, digest, aws.encryption_args(),
-                           advance, what)
+            artifacts.copy(
+                aws.s3, (src_bucket, src_key), bucket, manifest.key, digest, aws.encryption_args(), advance, what
+            )
         else:
             artifacts.upload(aws.s3, artifact, bucket, manifest.key, digest, aws.encryption_args(), advance, what)
     uri = manifest.uri(bucket)

@@ -9,6 +9,7 @@ seed their emulator with `seed` too.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -69,15 +70,13 @@ def _seed_env(env: str, platform: Platform, endpoint_url: str) -> Seeded:
     create: dict[str, Any] = {"Bucket": bucket}
     if platform.region != "us-east-1":
         create["CreateBucketConfiguration"] = {"LocationConstraint": platform.region}
-    try:
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
         s3.create_bucket(**create)
-    except s3.exceptions.BucketAlreadyOwnedByYou:
-        pass
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
 
     ddb = client("dynamodb")
     table = names.ledger_table()
-    try:
+    with contextlib.suppress(ddb.exceptions.ResourceInUseException):
         ddb.create_table(
             TableName=table,
             AttributeDefinitions=[
@@ -90,8 +89,6 @@ def _seed_env(env: str, platform: Platform, endpoint_url: str) -> Seeded:
             ],
             BillingMode="PAY_PER_REQUEST",
         )
-    except ddb.exceptions.ResourceInUseException:
-        pass
 
     kms = client("kms")
     alias = names.kms_alias()
@@ -118,8 +115,12 @@ def _seed_env(env: str, platform: Platform, endpoint_url: str) -> Seeded:
         alarms = alarms if endpoint.name in watched else []
         params[naming.ssm_model_package_group_key(endpoint.model)] = group
         params[naming.ssm_endpoint_key(endpoint.name)] = json.dumps(
-            {"name": names.endpoint(endpoint.name), "model": endpoint.model, "target": endpoint.target,
-             "alarms": alarms}
+            {
+                "name": names.endpoint(endpoint.name),
+                "model": endpoint.model,
+                "target": endpoint.target,
+                "alarms": alarms,
+            }
         )
         try:
             sm.create_model_package_group(ModelPackageGroupName=group)
