@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-PROGRAM = '''
+PROGRAM = """
 import pulumi
 import pulumi_aws as aws
 
@@ -53,7 +53,7 @@ pulumi.export("blueprint", config.require("blueprint"))
 pulumi.export("environment", env)
 pulumi.export("extra", config.get("extra"))
 pulumi.log.warn("a warning from the program")
-'''
+"""
 
 PULUMI_YAML = """name: demo
 runtime: python
@@ -64,10 +64,10 @@ config:
     default: from-project-defaults
 """
 
-BLUEPRINT = '''from mlplatform import Platform{imports}
+BLUEPRINT = """from mlplatform import Platform{imports}
 
 platform = Platform(name="demo", team="t", region="us-west-2"{extra})
-'''
+"""
 
 
 def stack(blueprint: str, **extra: str) -> str:
@@ -84,10 +84,10 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (stacks / "__main__.py").write_text(PROGRAM)
     (stacks / "Pulumi.dev.yaml").write_text(stack("blueprints/demo.py"))
     (stacks / "Pulumi.prod.yaml").write_text(stack("blueprints/demo.py"))
-    (stacks / "Pulumi.other-prod.yaml").write_text(
-        stack("blueprints/other.py", **{"mlplatform:environment": "prod"})
+    (stacks / "Pulumi.other-prod.yaml").write_text(stack("blueprints/other.py", **{"mlplatform:environment": "prod"}))
+    (stacks / "Pulumi.broken.yaml").write_text(
+        stack("blueprints/demo.py", **{"mlplatform:kubeContext": "boom", "mlplatform:environment": "dev"})
     )
-    (stacks / "Pulumi.broken.yaml").write_text(stack("blueprints/demo.py", **{"mlplatform:kubeContext": "boom", "mlplatform:environment": "dev"}))
     blueprints = tmp_path / "blueprints"
     blueprints.mkdir()
     (blueprints / "demo.py").write_text(BLUEPRINT.format(imports="", extra=""))

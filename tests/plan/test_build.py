@@ -29,11 +29,27 @@ def test_plan_json_shape(project: Path) -> None:
     ]
     assert (plan["project"], plan["stack"], plan["environment"], plan["region"]) == ("demo", "dev", "dev", "us-west-2")
     resource = next(r for r in plan["resources"] if r["type"] == "aws:sns/topic:Topic")
-    assert list(resource) == ["urn", "type", "name", "parent", "provider", "dependencies", "inputs", "custom", "protect"]
-    assert resource["urn"] == "urn:pulumi:dev::demo::mlplatform:aws:MonitoringStack$aws:sns/topic:Topic::demo-dev-monitoring-alerts"
+    assert list(resource) == [
+        "urn",
+        "type",
+        "name",
+        "parent",
+        "provider",
+        "dependencies",
+        "inputs",
+        "custom",
+        "protect",
+    ]
+    assert (
+        resource["urn"]
+        == "urn:pulumi:dev::demo::mlplatform:aws:MonitoringStack$aws:sns/topic:Topic::demo-dev-monitoring-alerts"
+    )
     assert resource["parent"].endswith("::demo-dev-monitoring")
     assert resource["inputs"]["name"] == "demo-dev-monitoring-alerts"
-    assert resource["inputs"]["kmsMasterKeyId"] == "arn:aws:kms:us-west-2:123456789012:key/mock-key-demo-dev-monitoring-key"
+    assert (
+        resource["inputs"]["kmsMasterKeyId"]
+        == "arn:aws:kms:us-west-2:123456789012:key/mock-key-demo-dev-monitoring-key"
+    )
     assert any(d.endswith("::demo-dev-monitoring-key") for d in resource["dependencies"])
     assert [r["type"] for r in plan["resources"]] == [
         "mlplatform:aws:MonitoringStack",
