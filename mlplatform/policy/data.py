@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mlplatform.plan.model import PlannedResource
-from mlplatform.policy.rules import Context, dig, display_name, rule
+from mlplatform.policy.rules import Context, dig, display_name, number, rule, show_number
 
 TABLE = "aws:dynamodb/table:Table"
 TOPIC = "aws:sns/topic:Topic"
@@ -45,10 +45,10 @@ def sns_kms(topic: PlannedResource, ctx: Context) -> list[str]:
     checkov="CKV_AWS_338",
 )
 def log_retention(group: PlannedResource, ctx: Context) -> list[str]:
-    days = group.inputs.get("retentionInDays")
-    if isinstance(days, int) and days >= MIN_LOG_RETENTION_DAYS:
+    days = number(group.inputs.get("retentionInDays"))
+    if days is not None and days >= MIN_LOG_RETENTION_DAYS:
         return []
-    now = "never expire" if not days else f"are kept {days} days"
+    now = "never expire" if not days else f"are kept {show_number(days)} days"
     return [
         f"log group '{display_name(group)}' logs {now}: set retention_in_days to at least "
         f"{MIN_LOG_RETENTION_DAYS} (MonitoringStack log_retention_days)"

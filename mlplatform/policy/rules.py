@@ -119,6 +119,20 @@ def as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
+def number(value: Any) -> float | None:
+    """A numeric input: property values arrive from the engine as floats (2.0), never bools."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def show_number(value: Any) -> str:
+    n = number(value)
+    if n is None:
+        return "none"
+    return str(int(n)) if n.is_integer() else str(n)
+
+
 def policy_document(value: Any) -> dict[str, Any] | None:
     """An IAM/bucket policy given as JSON text or as an object; None if it cannot be read."""
     if isinstance(value, dict):

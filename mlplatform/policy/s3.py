@@ -39,6 +39,12 @@ def companions(bucket: PlannedResource, ctx: Context, types: tuple[str, ...]) ->
     return found
 
 
+def is_log_target(bucket: PlannedResource, ctx: Context) -> bool:
+    """True for the bucket that receives other buckets' server access logs."""
+    names = (bucket_name(bucket), bucket.name)
+    return any(other.inputs.get("targetBucket") in names for other in ctx.of_type(*LOGGING))
+
+
 @rule(
     "MLP-S3-001",
     "error",
@@ -48,11 +54,16 @@ def companions(bucket: PlannedResource, ctx: Context, types: tuple[str, ...]) ->
     needs_stack=True,
 )
 def s3_kms(bucket: PlannedResource, ctx: Context) -> list[str]:
-    for config in companions(bucket, ctx, ENCRYPTION):
-        for item in as_list(config.inputs.get("rules")):
-            by_default = dig(item, "applyServerSideEncryptionByDefault")
-            if dig(by_default, "sseAlgorithm") in ("aws:kms", "aws:kms:dsse"):
-                return []
+    algorithms = {
+        dig(item, "applyServerSideEncryptionByDefault", "sseAlgorithm")
+        for config in companions(bucket, ctx, ENCRYPTION)
+        for item in as_list(config.inputs.get("rules"))
+    }
+    if algorithms & {"aws:kms", "aws:kms:dsse"}:
+        return []
+    # S3 delivers server access logs only to buckets encrypted with SSE-S3 (AES256).
+    if "AES256" in algorithms and is_log_target(bucket, ctx):
+        return []
     return [
         f"bucket '{bucket_name(bucket)}' is not encrypted with a KMS key: add a "
         "BucketServerSideEncryptionConfiguration with sse_algorithm 'aws:kms' and the platform key"
@@ -92,12 +103,11 @@ def s3_public_access_block(bucket: PlannedResource, ctx: Context) -> list[str]:
 def s3_logging(bucket: PlannedResource, ctx: Context) -> list[str]:
     if companions(bucket, ctx, LOGGING):
         return []
-    name = bucket_name(bucket)
     # The bucket that receives access logs does not log to itself (that would loop).
-    if any(other.inputs.get("targetBucket") in (name, bucket.name) for other in ctx.of_type(*LOGGING)):
+    if is_log_target(bucket, ctx):
         return []
     return [
-        f"bucket '{name}' has no server access logging: add a BucketLogging that targets the "
+        f"bucket '{bucket_name(bucket)}' has no server access logging: add a BucketLogging that targets the "
         "platform's access-logs bucket"
     ]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mlplatform.plan.model import PlannedResource
-from mlplatform.policy.rules import Context, as_list, dig, display_name, is_production, rule
+from mlplatform.policy.rules import Context, as_list, dig, display_name, is_production, number, rule, show_number
 
 MODEL = "aws:sagemaker/model:Model"
 ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
@@ -50,12 +50,12 @@ def production_variant_count(config: PlannedResource, ctx: Context) -> list[str]
     for variant in as_list(config.inputs.get("productionVariants")):
         if dig(variant, "serverlessConfig"):
             continue
-        count = dig(variant, "initialInstanceCount")
-        if not isinstance(count, int) or count < 2:
+        count = number(dig(variant, "initialInstanceCount"))
+        if count is None or count < 2:
             found.append(
                 f"endpoint configuration '{display_name(config)}' variant '{dig(variant, 'variantName')}' starts "
-                f"with {count or 0} instance(s) in production, a single point of failure: set ModelEndpoint "
-                "min_instances to at least 2"
+                f"with {show_number(count or 0)} instance(s) in production, a single point of failure: set "
+                "ModelEndpoint min_instances to at least 2"
             )
     return found
 

@@ -359,3 +359,22 @@ def test_iam_role_inline_policies_checked_but_not_trust_policy() -> None:
 def test_every_rule_is_documented() -> None:
     for rule in RULES.values():
         assert rule.id.startswith("MLP-") and rule.title and rule.severity in ("error", "warning")
+
+
+def test_numbers_arrive_as_floats_from_the_engine() -> None:
+    two = endpoint_config()
+    two["productionVariants"][0]["initialInstanceCount"] = 2.0
+    assert RULES["MLP-SM-004"](res(CONFIG, "c", two), Context(env="prod")) == []
+    group = res(LOG_GROUP, "g", {"name": "/x", "retentionInDays": 30.0})
+    assert RULES["MLP-LOG-001"](group)[0].startswith("log group '/x' logs are kept 30 days")
+
+
+def test_access_log_bucket_may_use_sse_s3() -> None:
+    logs = res(BUCKET, "logs", {"bucket": "logs"})
+    sse = res(
+        SSE,
+        "logs-sse",
+        {"bucket": "logs", "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]},
+    )
+    assert run("MLP-S3-001", [logs, sse, *secure_bucket()]) == []
+    assert run("MLP-S3-001", [logs, sse]) != []  # not a log target: AES256 is not enough
