@@ -83,7 +83,11 @@ def load(path: str | Path) -> Blueprint:
         )
     declaration: Declaration = found[0][1]
     lines: dict[tuple[Any, ...], int] = {}
-    raw = declaration.to_raw((), lines)
+    try:
+        raw = declaration.to_raw((), lines)
+    except RecursionError:
+        problem = "the Platform contains itself (a list or dict that refers to itself, or nesting too deep)"
+        raise BlueprintInvalid([Problem(shown, declaration.line, "Platform", "", problem)]) from None
     return Blueprint(shown, raw, lines)
 
 
@@ -100,12 +104,12 @@ def _run(file: Path, shown: str) -> Any:
         raise BlueprintInvalid(
             [Problem(shown, exc.lineno or 0, "Platform", "", f"Python syntax error: {exc.msg}")]
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # unreadable, not UTF-8, or null bytes
         raise BlueprintInvalid([Problem(shown, 0, "Platform", "", f"cannot read the file: {exc}")]) from None
     sys.modules[name] = module
     try:
         exec(code, module.__dict__)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # SystemExit: a blueprint calling exit() is still bad input
         line = _blueprint_line(exc, str(file))
         raise BlueprintInvalid([Problem(shown, line, "Platform", "", _failure(exc))]) from None
     finally:
@@ -113,10 +117,16 @@ def _run(file: Path, shown: str) -> Any:
     return module
 
 
-def _failure(exc: Exception) -> str:
+def _failure(exc: BaseException) -> str:
     """What went wrong running the blueprint, without paths of this machine."""
+    if isinstance(exc, SystemExit):
+        return f"the blueprint called exit({exc.code!r}); a blueprint only declares its Platform"
     if not isinstance(exc, ImportError):
-        return f"the blueprint raised {type(exc).__name__}: {exc}"
+        try:
+            text = str(exc)
+        except Exception:
+            text = "(no message)"
+        return f"the blueprint raised {type(exc).__name__}: {text}"
     text = exc.msg if isinstance(exc.msg, str) else str(exc)
     text = re.sub(r" \((/|[A-Za-z]:\\)[^)]*\)$", "", text)  # "... from 'x' (/path/x/__init__.py)"
     missing = re.match(r"cannot import name '(\w+)' from 'mlplatform'", text)

@@ -139,7 +139,10 @@ def _length(value: Any) -> int:
 
 def show(value: Any) -> str:
     """A value as the blueprint would spell it, shortened."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except Exception:  # a blueprint may hold any object, its repr too
+        text = f"a {type(value).__name__}"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
