@@ -1,0 +1,97 @@
+"""The example blueprints, planned offline through the real program and components."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mlplatform.cli.app import app
+from tests.conftest import ROOT
+
+runner = CliRunner()
+FRAUD = "blueprints/fraud_detection.py"
+RECS = "blueprints/recommender_k8s.py"
+
+
+@pytest.fixture(autouse=True)
+def _in_project(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+def _plan_json(*args: str) -> tuple[int, dict, str]:
+    result = runner.invoke(app, ["plan", *args, "--json"])
+    text = result.stdout
+    return result.exit_code, json.loads(text[: text.rindex("}") + 1]), result.output
+
+
+@pytest.mark.parametrize("blueprint", [FRAUD, RECS])
+def test_prod_plan_has_no_errors(blueprint: str) -> None:
+    code, plan, output = _plan_json(blueprint, "--env", "prod")
+    assert code == 0, output
+    assert plan["environment"] == "prod"
+    assert [v for v in plan["violations"] if v["severity"] == "error" and not v["waived"]] == []
+    assert any(r["custom"] for r in plan["resources"])
+
+
+def _opted_out(tmp_path: Path, waiver: str = "") -> Path:
+    source = (ROOT / FRAUD).read_text()
+    assert 'name="features",' in source
+    text = source.replace('name="features",', 'name="features",\n            opt_out=["kms_encryption"],', 1)
+    if waiver:
+        text = text.replace('    name="fraud",', f'    name="fraud",\n    waivers=[{waiver}],', 1)
+        text = text.replace("from mlplatform import (", "from mlplatform import (\n    Waiver,", 1)
+    path = tmp_path / "fraud_opted_out.py"
+    path.write_text(text)
+    return path
+
+
+def test_encryption_opt_out_without_waiver_fails_in_prod(tmp_path: Path) -> None:
+    code, plan, output = _plan_json(str(_opted_out(tmp_path)), "--env", "prod")
+    assert code == 1
+    failing = sorted({v["rule"] for v in plan["violations"] if v["severity"] == "error" and not v["waived"]})
+    assert failing, output
+    assert f"block environment 'prod': {', '.join(failing)};" in output
+    assert {"component": "features", "kind": "FeatureStore", "opt_out": "kms_encryption"} in plan["opt_outs"]
+
+
+def test_encryption_opt_out_with_waivers_passes_and_lists_them(tmp_path: Path) -> None:
+    code, plan, _ = _plan_json(str(_opted_out(tmp_path)), "--env", "prod")
+    rules = sorted({v["rule"] for v in plan["violations"] if v["severity"] == "error"})
+    waivers = ", ".join(
+        f'Waiver(rule="{rule}", reason="offline features are public data", component="features")' for rule in rules
+    )
+    code, plan, output = _plan_json(str(_opted_out(tmp_path, waivers)), "--env", "prod")
+    assert code == 0, output
+    assert sorted(w["rule"] for w in plan["waivers"]) == rules
+    assert all(w["waived"] >= 1 and w["reason"] == "offline features are public data" for w in plan["waivers"])
+
+
+def test_opt_out_is_reported_but_passes_in_dev(tmp_path: Path) -> None:
+    code, plan, output = _plan_json(str(_opted_out(tmp_path)), "--env", "dev")
+    assert code == 0, output
+    assert any(v["severity"] == "error" for v in plan["violations"])
+
+
+@pytest.mark.parametrize("blueprint", [FRAUD, RECS])
+def test_diff_graph_cost_on_the_examples(blueprint: str) -> None:
+    diff = runner.invoke(app, ["diff", blueprint, "--from", "staging", "--to", "prod", "--json"])
+    assert diff.exit_code == 0, diff.output
+    assert json.loads(diff.stdout)["to"]["environment"] == "prod"
+    graph = runner.invoke(app, ["graph", blueprint, "--env", "prod", "--format", "mermaid"])
+    assert graph.exit_code == 0 and graph.stdout.startswith("flowchart LR\n")
+    cost = runner.invoke(app, ["cost", blueprint, "--env", "prod", "--json"])
+    assert cost.exit_code == 0, cost.output
+    data = json.loads(cost.stdout)
+    assert data["total"]["monthly_min"] <= data["total"]["monthly_max"]
+
+
+def test_fraud_cost_counts_endpoint_and_node_pools() -> None:
+    data = json.loads(runner.invoke(app, ["cost", FRAUD, "--env", "prod", "--json"]).stdout)
+    items = [i for c in data["components"] for i in c["items"]]
+    whats = " | ".join(i["what"] for i in items)
+    assert "SageMaker ml.m5.xlarge x 2..8" in whats
+    assert "EC2 g5.2xlarge x 0..16 nodes" in whats
+    assert "EKS control plane" in whats
