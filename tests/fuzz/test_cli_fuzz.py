@@ -37,7 +37,7 @@ SNIPPETS = [
 ]
 
 CLI_FUZZ = settings(
-    max_examples=int(os.environ.get("MLPLATFORM_FUZZ_EXAMPLES", "60")),
+    max_examples=int(os.environ.get("MLPLATFORM_FUZZ_EXAMPLES", "40")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

@@ -30,7 +30,7 @@ KEYS = sorted(
 
 # MLPLATFORM_FUZZ_EXAMPLES raises the count for a longer hunt; the default keeps the suite fast.
 FUZZ = settings(
-    max_examples=int(os.environ.get("MLPLATFORM_FUZZ_EXAMPLES", "150")),
+    max_examples=int(os.environ.get("MLPLATFORM_FUZZ_EXAMPLES", "100")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
