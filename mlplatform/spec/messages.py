@@ -104,7 +104,7 @@ def message(error: ErrorDetails, model: type[BaseModel] | None) -> str:
 
 def unknown_choice(value: str, choices: list[str], noun: str) -> str:
     """'x' is not one of the choices, with a close match if there is one."""
-    close = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(value, choices, n=1, cutoff=0.5)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     return f"{noun} '{value}' is not one of {', '.join(choices)}{hint}"
 

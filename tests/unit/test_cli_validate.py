@@ -1,0 +1,213 @@
+"""`mlplatform validate` and `mlplatform schema`: exit codes, exact output, JSON shapes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from mlplatform.blueprint import load
+from mlplatform.cli.app import app
+from tests.conftest import BLUEPRINTS, ROOT
+
+FRAUD = "blueprints/fraud_detection.py"
+RECS = "blueprints/recommender_k8s.py"
+EXAMPLES = sorted(BLUEPRINTS.glob("*.py"))
+
+
+@pytest.fixture(autouse=True)
+def _at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    assert "Traceback" not in result.output
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_validate_every_environment_by_default() -> None:
+    assert _run("validate", FRAUD) == (0, f"{FRAUD}: valid for dev, staging, prod\n", "")
+
+
+def test_validate_one_environment() -> None:
+    assert _run("validate", FRAUD, "--env", "prod") == (0, f"{FRAUD}: valid for prod\n", "")
+    assert _run("validate", RECS, "-e", "dev") == (0, f"{RECS}: valid for dev\n", "")
+
+
+def test_env_and_all_envs_together_is_a_usage_error() -> None:
+    code, out, err = _run("validate", FRAUD, "--env", "prod", "--all-envs")
+    assert code == 2
+    assert out == ""
+    assert "give --env or --all-envs, not both" in err
+
+
+def test_no_blueprint_is_a_usage_error() -> None:
+    code, _, err = _run("validate")
+    assert code == 2
+    assert "Missing argument" in err
+
+
+def test_environment_the_platform_does_not_have() -> None:
+    assert _run("validate", FRAUD, "--env", "qa") == (
+        1,
+        "",
+        f"{FRAUD}:24: Platform 'fraud', field 'environments': environment 'qa' is not one of dev, staging, prod\n"
+        f"{FRAUD}: invalid, 1 error\n",
+    )
+
+
+def test_env_selects_environment_specific_rules(tmp_path: Path) -> None:
+    blueprint = tmp_path / "single.py"
+    blueprint.write_text(
+        "from mlplatform import ModelEndpoint, Platform\n"
+        "platform = Platform(name='fraud', team='risk-ml', components=[\n"
+        "    ModelEndpoint(name='scorer', model='fraud-xgb', max_instances=2),\n"
+        "])\n"
+    )
+    assert _run("validate", str(blueprint), "--env", "dev") == (0, f"{blueprint}: valid for dev\n", "")
+    code, out, err = _run("validate", str(blueprint), "--env", "prod")
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        f"{blueprint}:3: ModelEndpoint 'scorer', field 'min_instances': prod endpoints need at least 2 instances to "
+        "survive an instance or zone failure; got 1. Use per_env(prod=2, ...)",
+        f"{blueprint}: invalid, 1 error",
+    ]
+
+
+def test_json_shape_valid() -> None:
+    code, out, err = _run("validate", FRAUD, RECS, "--json", "--env", "staging")
+    assert (code, err) == (0, "")
+    assert json.loads(out) == {
+        "valid": True,
+        "blueprints": [
+            {"file": f, "valid": True, "environments": ["staging"], "errors": [], "warnings": []} for f in (FRAUD, RECS)
+        ],
+    }
+
+
+def test_json_shape_invalid_and_warnings(tmp_path: Path) -> None:
+    blueprint = tmp_path / "bp.py"
+    blueprint.write_text(
+        "from mlplatform import FeatureStore, Platform\n"
+        "platform = Platform(name='fraud', team='risk-ml', components=[\n"
+        "    FeatureStore(name='features', opt_out=['versioning']),\n"
+        "    FeatureStore(name='store', online_store='redis'),\n"
+        "])\n"
+    )
+    code, out, err = _run("validate", str(blueprint), "--json")
+    assert (code, err) == (1, "")
+    report = json.loads(out)
+    assert report["valid"] is False
+    [entry] = report["blueprints"]
+    assert entry["file"] == str(blueprint)
+    assert entry["valid"] is False
+    assert entry["environments"] == []
+    common = {"file": str(blueprint), "env": None}
+    assert entry["errors"] == [
+        {
+            **common,
+            "line": 4,
+            "component": "FeatureStore 'store'",
+            "field": "online_store",
+            "message": "online_store='redis' runs on Kubernetes; set target='kubernetes'",
+            "severity": "error",
+        }
+    ]
+    assert entry["warnings"] == [
+        {
+            **common,
+            "line": 3,
+            "component": "FeatureStore 'features'",
+            "field": "opt_out",
+            "message": "secure default 'versioning' is turned off",
+            "severity": "warning",
+        }
+    ]
+
+
+def test_json_for_a_file_that_does_not_load() -> None:
+    code, out, _ = _run("validate", "nowhere.py", "--json")
+    assert code == 1
+    assert json.loads(out)["blueprints"] == [
+        {
+            "file": "nowhere.py",
+            "valid": False,
+            "environments": [],
+            "errors": [
+                {
+                    "file": "nowhere.py",
+                    "line": 0,
+                    "component": "Platform",
+                    "field": "",
+                    "message": "blueprint file not found",
+                    "env": None,
+                    "severity": "error",
+                }
+            ],
+            "warnings": [],
+        }
+    ]
+
+
+def test_warnings_print_on_stdout_and_keep_exit_0(tmp_path: Path) -> None:
+    blueprint = tmp_path / "bp.py"
+    blueprint.write_text(
+        "from mlplatform import FeatureStore, Platform\n"
+        "platform = Platform(name='fraud', team='risk-ml', components=[\n"
+        "    FeatureStore(name='features', opt_out=['access_logging']),\n"
+        "])\n"
+    )
+    assert _run("validate", str(blueprint)) == (
+        0,
+        f"{blueprint}:3: warning: FeatureStore 'features', field 'opt_out': secure default 'access_logging' is "
+        f"turned off\n{blueprint}: valid for dev, staging, prod\n",
+        "",
+    )
+
+
+def _schema() -> dict[str, object]:
+    code, out, err = _run("schema")
+    assert (code, err) == (0, "")
+    schema: dict[str, object] = json.loads(out)
+    return schema
+
+
+def test_schema_is_a_valid_json_schema() -> None:
+    schema = _schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["additionalProperties"] is False
+    assert set(schema["required"]) == {"name", "team"}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_examples_resolved_specs_match_the_schema(path: Path) -> None:
+    validator = jsonschema.Draft202012Validator(_schema())
+    result = load(path).validate()
+    assert list(result.specs) == ["dev", "staging", "prod"]
+    for spec in result.specs.values():
+        errors = [e.message for e in validator.iter_errors(spec.model_dump(mode="json"))]
+        assert errors == []
+
+
+def test_schema_rejects_what_validation_rejects() -> None:
+    validator = jsonschema.Draft202012Validator(_schema())
+    spec = load(BLUEPRINTS / "fraud_detection.py").resolve("prod").model_dump(mode="json")
+    assert validator.is_valid(spec)
+    unknown_field = {**spec, "colour": "blue"}
+    no_instances = json.loads(json.dumps(spec))
+    no_instances["components"][2]["min_instances"] = 0
+    bad_strategy = json.loads(json.dumps(spec))
+    bad_strategy["components"][2]["deployment"] = {"strategy": "blue_green"}
+    for broken in (unknown_field, no_instances, bad_strategy):
+        assert not validator.is_valid(broken)
+
+
+def test_schema_to_a_file(tmp_path: Path) -> None:
+    target = tmp_path / "schema.json"
+    assert _run("schema", "--output", str(target)) == (0, f"wrote {target}\n", "")
+    assert json.loads(target.read_text()) == _schema()
