@@ -87,3 +87,13 @@ def test_warnings_never_block() -> None:
     outcome = evaluate([group], "prod")
     assert [v.rule for v in outcome.warnings] == ["MLP-LOG-001"]
     assert not outcome.blocking
+
+
+def test_readme_lists_every_rule() -> None:
+    from pathlib import Path
+
+    from mlplatform.policy import RULES
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for rule in RULES.values():
+        assert f"| {rule.id} | {rule.severity} | {rule.checkov or '-'} |" in readme
