@@ -7,12 +7,12 @@ is reported together and each one points at the line that declared it.
 
 from __future__ import annotations
 
-import sys
 from typing import Any, ClassVar
 
 from mlplatform.spec import feature_store, model_endpoint, monitoring, network, platform, training_cluster
 from mlplatform.spec.base import SpecModel
 from mlplatform.spec.per_env import PerEnv
+from mlplatform.spec.source import Where, caller, line_of
 
 # The tags that select a model inside a discriminated union; a declaration always carries them.
 _TAGS = ("kind", "strategy")
@@ -26,10 +26,17 @@ class Declaration:
     def __init__(self, *args: Any, **fields: Any) -> None:
         if args:
             raise TypeError(f"{type(self).__name__}(...) takes keyword arguments only, e.g. name=...")
-        frame = sys._getframe(1)
         self.fields = fields
-        self.file = frame.f_code.co_filename
-        self.line = frame.f_lineno
+        self._where: Where | None = caller()
+        self._line = 0
+        self.file = self._where[0].co_filename
+
+    @property
+    def line(self) -> int:
+        """Source line of the call that made this declaration."""
+        if self._where is not None:
+            self._line, self._where = line_of(self._where), None
+        return self._line
 
     @property
     def kind(self) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any, Generic, TypeVar
+
+from mlplatform.spec.source import Where, caller, line_of
 
 T = TypeVar("T")
 
@@ -17,12 +18,24 @@ class PerEnv(Generic[T]):
     then validated exactly like a plain value of the field it stands for.
     """
 
-    __slots__ = ("default", "line", "values")
+    __slots__ = ("_line", "_where", "default", "values")
 
-    def __init__(self, values: dict[str, T], default: T = _UNSET, line: int = 0) -> None:
+    def __init__(self, values: dict[str, T], default: T = _UNSET, line: int = 0, *, where: Where | None = None) -> None:
         self.values = values
         self.default = default
-        self.line = line
+        self._line = line
+        self._where = where
+
+    @property
+    def line(self) -> int:
+        """Source line of the per_env(...) call (0 when unknown)."""
+        if self._where is not None:
+            self._line, self._where = line_of(self._where), None
+        return self._line
+
+    @line.setter
+    def line(self, value: int) -> None:
+        self._line, self._where = value, None
 
     @property
     def has_default(self) -> bool:
@@ -40,5 +53,4 @@ def per_env(default: Any = _UNSET, **values: Any) -> Any:
 
     Typed `Any` so a blueprint stays type-checkable where the field expects a plain value.
     """
-    frame = sys._getframe(1)
-    return PerEnv(values, default, frame.f_lineno)
+    return PerEnv(values, default, where=caller())
