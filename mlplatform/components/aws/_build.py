@@ -1,0 +1,207 @@
+"""Wiring of the AWS components for one environment (see the package docstring)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pulumi
+import pulumi_aws as aws
+
+from mlplatform import naming
+from mlplatform.components.aws.feature_store import FeatureStore, FeatureStoreArgs
+from mlplatform.components.aws.model_endpoint import ModelEndpoint, ModelEndpointArgs, NetworkPlacement
+from mlplatform.components.aws.monitoring import MonitoringArgs, MonitoringStack, WatchedEndpoint
+from mlplatform.components.aws.network import Network, NetworkArgs
+from mlplatform.components.aws.platform_core import EndpointRecord, PlatformCore, PlatformCoreArgs
+from mlplatform.components.aws.training_cluster import TrainingCluster, TrainingClusterArgs
+from mlplatform.spec.feature_store import FeatureStore as FeatureStoreSpec
+from mlplatform.spec.model_endpoint import ModelEndpoint as ModelEndpointSpec
+from mlplatform.spec.monitoring import MonitoringStack as MonitoringSpec
+from mlplatform.spec.network import Network as NetworkSpec
+from mlplatform.spec.training_cluster import TrainingCluster as TrainingClusterSpec
+
+if TYPE_CHECKING:
+    from mlplatform.program import ProgramContext
+
+PRODUCTION_ENVS = ("prod", "production")
+
+
+def build(ctx: ProgramContext) -> None:
+    platform, n = ctx.platform, ctx.names
+    account_id = aws.get_caller_identity().account_id
+    region = aws.get_region().region
+    partition = aws.get_partition().partition
+    if region != platform.region:
+        pulumi.log.warn(
+            f"blueprint region is {platform.region} but the stack deploys to {region} (aws:region): "
+            "resources are created in the stack's region"
+        )
+    protect = ctx.env in PRODUCTION_ENVS
+    shared: dict[str, Any] = ctx.shared
+    shared.update(account_id=account_id, region=region, partition=partition, opt_outs=[])
+    for key in ("feature_stores", "training_clusters", "endpoints", "monitoring", "kubernetes_providers"):
+        shared.setdefault(key, {})
+
+    endpoints = platform.of_kind(ModelEndpointSpec)
+    served = [e for e in endpoints if _promoted(ctx, e) or (e.target == "kubernetes" and e.image)]
+    for e in endpoints:
+        if e not in served:
+            pulumi.log.warn(
+                f"ModelEndpoint '{e.name}': model '{e.model}' has no promoted version in {ctx.env} "
+                f"(stack config mlplatform:models); the endpoint is left out until one is promoted"
+            )
+    monitors = [m for m in platform.of_kind(MonitoringSpec) if m.target == "aws"]
+    watched = {e for m in monitors for e in m.endpoints}
+    sagemaker = [e for e in served if e.target == "sagemaker"]
+
+    def alarms(endpoint: str) -> list[str]:
+        return [n.alarm(endpoint, m) for m in naming.ENDPOINT_ALARM_METRICS] if endpoint in watched else []
+
+    core = PlatformCore(
+        "core",
+        PlatformCoreArgs(
+            names=n,
+            tags=ctx.tags("core"),
+            account_id=account_id,
+            region=region,
+            partition=partition,
+            models=sorted({e.model for e in endpoints}),
+            endpoints=[
+                EndpointRecord(
+                    e.name, e.model, e.target, n.endpoint(e.name), alarms(e.name) if e.target == "sagemaker" else []
+                )
+                for e in served
+            ],
+            protect=protect,
+        ),
+    )
+    shared.update(
+        core=core, kms_key=core.key, registry_bucket=core.registry.bucket, access_logs_bucket=core.access_logs.name
+    )
+
+    clusters = [c for c in platform.of_kind(TrainingClusterSpec) if c.target == "eks"]
+    needs_network = platform.network is not None or sagemaker or any(not c.existing_cluster for c in clusters)
+    network: Network | None = None
+    if needs_network:
+        zones = aws.get_availability_zones(state="available").names
+        network = Network(
+            "network",
+            NetworkArgs(
+                spec=platform.network or NetworkSpec(),
+                names=n,
+                tags=ctx.tags("network"),
+                region=region,
+                account_id=account_id,
+                kms_key_arn=core.key.arn,
+                availability_zones=list(zones),
+                partition=partition,
+            ),
+        )
+    shared["network"] = network
+
+    stores: dict[str, FeatureStore] = {}
+    for fs in platform.of_kind(FeatureStoreSpec):
+        if fs.target != "aws":
+            continue
+        stores[fs.name] = FeatureStore(
+            fs.name,
+            FeatureStoreArgs(
+                spec=fs,
+                names=n,
+                tags=ctx.tags(fs.name),
+                account_id=account_id,
+                region=region,
+                kms_key_arn=core.key.arn,
+                access_logs_bucket=core.access_logs.name,
+                partition=partition,
+                protect=protect,
+            ),
+        )
+        _record(shared, fs.name, stores[fs.name].opt_outs)
+        pulumi.export(f"{fs.name}_feature_store_yaml", stores[fs.name].feast_yaml)
+    shared["feature_stores"].update(stores)
+
+    for tc in clusters:
+        cluster = TrainingCluster(
+            tc.name,
+            TrainingClusterArgs(
+                spec=tc,
+                names=n,
+                tags=ctx.tags(tc.name),
+                account_id=account_id,
+                region=region,
+                kms_key_arn=core.key.arn,
+                subnet_ids=network.private_subnet_ids if network else [],
+                node_security_group_id=network.nodes_sg.id if network else None,
+                protect=protect,
+                partition=partition,
+            ),
+        )
+        # Training jobs read features and write model versions to the registry, nothing else.
+        for store in stores.values():
+            store.grant_read(cluster.job_role, tc.name)
+        core.grant_registry_write(cluster.job_role, tc.name)
+        shared["training_clusters"][tc.name] = cluster
+        shared["kubernetes_providers"][tc.name] = cluster.provider
+        _record(shared, tc.name, cluster.opt_outs)
+
+    placement = NetworkPlacement(network.private_subnet_ids, [network.serving_sg.id]) if network is not None else None
+    for e in sagemaker:
+        watched_by_aws = e.name in watched
+        endpoint = ModelEndpoint(
+            e.name,
+            ModelEndpointArgs(
+                spec=e,
+                model=ctx.models[e.model],
+                names=n,
+                tags=ctx.tags(e.name),
+                account_id=account_id,
+                region=region,
+                kms_key_arn=core.key.arn,
+                registry_bucket=core.registry.name,
+                registry_bucket_arn=core.registry.arn,
+                network=placement,
+                rollback_alarms=[n.alarm(e.name, m) for m in naming.ROLLBACK_ALARM_METRICS] if watched_by_aws else [],
+                partition=partition,
+            ),
+        )
+        shared["endpoints"][e.name] = endpoint
+        _record(shared, e.name, endpoint.opt_outs)
+
+    for i, m in enumerate(monitors):
+        monitor = MonitoringStack(
+            m.name,
+            MonitoringArgs(
+                spec=m,
+                names=n,
+                tags=ctx.tags(m.name),
+                account_id=account_id,
+                region=region,
+                kms_key_arn=core.key.arn,
+                registry_bucket=core.registry.name,
+                registry_bucket_arn=core.registry.arn,
+                endpoints=[
+                    WatchedEndpoint(e.name, None if e.serverless else e.instance_type, e.data_capture_percent > 0)
+                    for e in sagemaker
+                    if e.name in m.endpoints
+                ],
+                network=placement,
+                dashboard=i == 0,
+                partition=partition,
+            ),
+        )
+        shared["monitoring"][m.name] = monitor
+        _record(shared, m.name, monitor.opt_outs)
+
+    pulumi.export("registry_bucket", core.registry.name)
+    pulumi.export("ledger_table", core.ledger.name)
+    pulumi.export("kms_key_arn", core.key.arn)
+    pulumi.export("opt_outs", [f"{c}:{o}" for c, o in shared["opt_outs"]])
+
+
+def _promoted(ctx: ProgramContext, endpoint: ModelEndpointSpec) -> bool:
+    return endpoint.model in ctx.models
+
+
+def _record(shared: dict[str, Any], component: str, opt_outs: list[str]) -> None:
+    shared["opt_outs"].extend((component, o) for o in opt_outs)

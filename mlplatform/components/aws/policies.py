@@ -1,0 +1,126 @@
+"""IAM and resource policy documents, built as JSON text so that a plan shows the real policy.
+
+`aws.iam.get_policy_document` would be an invoke that SDK mocks answer with nothing; building
+the JSON here keeps every statement visible in `mlplatform plan`. Actions are always named in
+full (no `*` in an action): least privilege is reviewable only when it is spelled out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+Statement = dict[str, Any]
+
+# Data-key actions a service or role needs to read and write data encrypted with the key.
+KMS_USE = [
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+]
+
+# Key administration and use for the account itself, listed in full instead of `kms:*`, so that
+# IAM policies in the account (and nothing else) decide who may do what with the key.
+KMS_ACCOUNT = [
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:CreateGrant",
+    "kms:Decrypt",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListAliases",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:RetireGrant",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+]
+
+
+def allow(actions: list[str], resources: Any, sid: str | None = None, **condition: Any) -> Statement:
+    """An Allow statement; `condition` maps operators to {key: value}."""
+    statement: Statement = {"Effect": "Allow", "Action": sorted(set(actions)), "Resource": resources}
+    if sid:
+        statement["Sid"] = sid
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def document(*statements: Statement | None) -> pulumi.Output[str]:
+    """A policy document as JSON text; `None` statements (switched off) are left out."""
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [s for s in statements if s]})
+
+
+def assume_role(service: str, account_id: str | None = None) -> pulumi.Output[str]:
+    """Trust policy for an AWS service; with `account_id`, only on behalf of this account
+    (aws:SourceAccount guards against the confused-deputy problem)."""
+    statement: Statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    }
+    if account_id:
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    return document(statement)
+
+
+def tls_only(bucket_arn: pulumi.Input[str], log_delivery_account: str | None = None) -> pulumi.Output[str]:
+    """Bucket policy denying every request not made over TLS (a Deny on `s3:*` is the standard
+    guard and grants nothing). With `log_delivery_account`, S3 server access logs of that
+    account's buckets may be written here (the bucket enforces owner, so no ACLs)."""
+    objects = pulumi.Output.concat(bucket_arn, "/*")
+    deny: Statement = {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, objects],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    logs: Statement | None = None
+    if log_delivery_account:
+        logs = {
+            "Sid": "AllowServerAccessLogDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": objects,
+            "Condition": {"StringEquals": {"aws:SourceAccount": log_delivery_account}},
+        }
+    return document(deny, logs)
+
+
+def kms_use(key_arn: pulumi.Input[str] | None) -> Statement | None:
+    """Use of the platform key by a role; None when the component opted out of KMS."""
+    return allow(KMS_USE, key_arn, sid="UsePlatformKey") if key_arn is not None else None
+
+
+def kms_grant(key_arn: pulumi.Input[str] | None) -> Statement | None:
+    """Grants on the key, only for AWS resources (volumes of SageMaker instances, EKS secrets)."""
+    if key_arn is None:
+        return None
+    return allow(["kms:CreateGrant"], key_arn, sid="GrantForAwsResources", Bool={"kms:GrantIsForAWSResource": "true"})

@@ -1,0 +1,375 @@
+"""TrainingCluster on EKS: the cluster (or an existing one), managed node groups per NodePool,
+IRSA, and the Kubernetes side (namespace, quota, limits, priority class, job service account)
+through a provider built from the cluster.
+
+Built from `aws.eks.Cluster` / `aws.eks.NodeGroup` (pulumi_eks is a multi-language component,
+opaque to the offline plan). The API endpoint is private by default: `pulumi up` must then run
+from inside the VPC (or a peered network) to reach it for the Kubernetes resources; the
+`private_endpoint` opt-out makes it public as well.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from mlplatform import naming
+from mlplatform.components.aws import policies
+from mlplatform.spec.training_cluster import TrainingCluster as TrainingClusterSpec
+
+LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+GPU_TAINT = aws.eks.NodeGroupTaintArgs(key="nvidia.com/gpu", value="true", effect="NO_SCHEDULE")
+NODE_MANAGED_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly")
+
+
+@dataclass
+class TrainingClusterArgs:
+    spec: TrainingClusterSpec
+    names: naming.Names
+    tags: dict[str, str]
+    account_id: str
+    region: str
+    kms_key_arn: pulumi.Input[str]
+    subnet_ids: list[pulumi.Output[str]] = field(default_factory=list)
+    node_security_group_id: pulumi.Input[str] | None = None
+    protect: bool = False  # prod: the cluster cannot be deleted by `pulumi up`
+    log_retention_days: int = 365
+    partition: str = "aws"
+
+
+def k8s_labels(names: naming.Names, component: str) -> dict[str, str]:
+    """Kubernetes labels carrying the tags (tag keys with ':' are not valid label keys)."""
+    return {
+        "app.kubernetes.io/managed-by": "mlplatform",
+        "app.kubernetes.io/part-of": names.platform,
+        "mlplatform.io/environment": names.env,
+        "mlplatform.io/component": component,
+    }
+
+
+def kubeconfig(
+    name: pulumi.Input[str], endpoint: pulumi.Input[str], ca: pulumi.Input[str], region: str
+) -> pulumi.Output[str]:
+    """Kubeconfig (JSON) that authenticates with `aws eks get-token`: no long-lived credential."""
+    return pulumi.Output.all(name, endpoint, ca).apply(
+        lambda v: json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": v[0], "cluster": {"server": v[1], "certificate-authority-data": v[2]}}],
+                "contexts": [{"name": v[0], "context": {"cluster": v[0], "user": v[0]}}],
+                "current-context": v[0],
+                "users": [
+                    {
+                        "name": v[0],
+                        "user": {
+                            "exec": {
+                                "apiVersion": "client.authentication.k8s.io/v1beta1",
+                                "command": "aws",
+                                "args": ["eks", "get-token", "--cluster-name", v[0], "--region", region],
+                            }
+                        },
+                    }
+                ],
+            }
+        )
+    )
+
+
+class TrainingCluster(pulumi.ComponentResource):
+    job_role: aws.iam.Role
+
+    def __init__(self, name: str, args: TrainingClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlplatform:aws:TrainingCluster", name, None, opts)
+        spec, n, a = args.spec, args.names, args
+        self.args = args
+        child = pulumi.ResourceOptions(parent=self)
+        opt_out = set(spec.opt_out)
+        self.opt_outs = sorted(opt_out)
+        for item in self.opt_outs:
+            pulumi.log.warn(f"TrainingCluster '{spec.name}': secure default '{item}' is turned off (opt_out)", self)
+        self.cluster_name = spec.existing_cluster or n.eks_cluster(spec.name)
+
+        if spec.existing_cluster:
+            existing = aws.eks.get_cluster_output(
+                name=spec.existing_cluster, opts=pulumi.InvokeOutputOptions(parent=self)
+            )
+            endpoint, ca = existing.endpoint, existing.certificate_authorities[0].data
+            issuer = existing.identities[0].oidcs[0].issuer
+            cluster_sg: pulumi.Input[str] = existing.vpc_config.cluster_security_group_id
+            subnets: pulumi.Input[list[str]] = existing.vpc_config.subnet_ids
+            self.cluster: aws.eks.Cluster | None = None
+        else:
+            self._cluster(name, opt_out)
+            assert self.cluster is not None
+            endpoint = self.cluster.endpoint
+            ca = self.cluster.certificate_authority.data
+            issuer = self.cluster.identities[0].oidcs[0].issuer  # type: ignore[index]
+            cluster_sg = self.cluster.vpc_config.cluster_security_group_id
+            subnets = a.subnet_ids
+
+        self.oidc = aws.iam.OpenIdConnectProvider(
+            f"{name}-oidc", url=issuer, client_id_lists=["sts.amazonaws.com"], tags=a.tags, opts=child
+        )
+        self._node_groups(name, cluster_sg, subnets)
+        namespace = n.namespace(spec.name)
+        service_account = n.service_account(spec.name)
+        self._job_role(name, namespace, service_account)
+
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=kubeconfig(self.cluster.name if self.cluster else self.cluster_name, endpoint, ca, a.region),
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.node_groups.values())),
+        )
+        self._kubernetes(name, namespace, service_account)
+
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "endpoint": endpoint,
+                "oidc_provider_arn": self.oidc.arn,
+                "node_groups": sorted(self.node_groups),
+                "namespace": namespace,
+                "job_role_arn": self.job_role.arn,
+                "opt_outs": self.opt_outs,
+            }
+        )
+
+    def _cluster(self, name: str, opt_out: set[str]) -> None:
+        spec, n, a = self.args.spec, self.args.names, self.args
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            f"{name}-cluster-role",
+            name=n.role(spec.name, "cluster"),
+            assume_role_policy=policies.assume_role("eks.amazonaws.com", a.account_id),
+            tags=a.tags,
+            opts=child,
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-cluster-policy",
+            role=role.name,
+            policy_arn=f"arn:{a.partition}:iam::aws:policy/AmazonEKSClusterPolicy",
+            opts=child,
+        )
+        logs = "control_plane_logging" not in opt_out
+        depends: list[pulumi.Resource] = [attachment]
+        if logs:
+            # Created first so that EKS writes into a group with retention and encryption.
+            depends.append(
+                aws.cloudwatch.LogGroup(
+                    f"{name}-control-plane-logs",
+                    name=n.eks_control_plane_log_group(spec.name),
+                    retention_in_days=a.log_retention_days,
+                    kms_key_id=a.kms_key_arn,
+                    tags=a.tags,
+                    opts=child,
+                )
+            )
+        private = "private_endpoint" not in opt_out
+        self.cluster = aws.eks.Cluster(
+            f"{name}-cluster",
+            name=n.eks_cluster(spec.name),
+            version=spec.kubernetes_version,
+            role_arn=role.arn,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=a.subnet_ids,
+                endpoint_private_access=True,
+                endpoint_public_access=not private,
+                security_group_ids=[a.node_security_group_id] if a.node_security_group_id else None,
+            ),
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API", bootstrap_cluster_creator_admin_permissions=True
+            ),
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                resources=["secrets"],
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=a.kms_key_arn),
+            )
+            if "secrets_encryption" not in opt_out
+            else None,
+            enabled_cluster_log_types=LOG_TYPES if logs else [],
+            deletion_protection=a.protect,
+            tags=a.tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends, protect=a.protect),
+        )
+
+    def _node_groups(self, name: str, cluster_sg: pulumi.Input[str], subnets: pulumi.Input[list[str]]) -> None:
+        spec, n, a = self.args.spec, self.args.names, self.args
+        child = pulumi.ResourceOptions(parent=self)
+        self.node_role = aws.iam.Role(
+            f"{name}-node-role",
+            name=n.role(spec.name, "nodes"),
+            assume_role_policy=policies.assume_role("ec2.amazonaws.com"),
+            tags=a.tags,
+            opts=child,
+        )
+        attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-node-{policy}",
+                role=self.node_role.name,
+                policy_arn=f"arn:{a.partition}:iam::aws:policy/{policy}",
+                opts=child,
+            )
+            for policy in NODE_MANAGED_POLICIES
+        ]
+        self.node_groups: dict[str, aws.eks.NodeGroup] = {}
+        groups = [cluster_sg] + ([a.node_security_group_id] if a.node_security_group_id else [])
+        for pool in spec.node_pools:
+            template = aws.ec2.LaunchTemplate(
+                f"{name}-{pool.name}-lt",
+                name=f"{n.node_group(spec.name, pool.name)}-nodes",
+                # IMDSv2 only, one hop: pods cannot read the node role's credentials.
+                metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                    http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1
+                ),
+                block_device_mappings=[
+                    aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                        device_name="/dev/xvda",
+                        ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                            volume_size=pool.disk_gb, volume_type="gp3", encrypted="true", delete_on_termination="true"
+                        ),
+                    )
+                ],
+                vpc_security_group_ids=groups,
+                tag_specifications=[
+                    aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=a.tags)
+                    for kind in ("instance", "volume")
+                ],
+                tags=a.tags,
+                opts=child,
+            )
+            labels = {
+                **pool.labels,
+                "mlplatform.io/node-pool": pool.name,
+                "mlplatform.io/capacity": "spot" if pool.spot else "on-demand",
+            }
+            if pool.gpu:
+                labels["nvidia.com/gpu.present"] = "true"
+            cluster_name: pulumi.Input[str] = self.cluster.name if self.cluster else self.cluster_name
+            self.node_groups[pool.name] = aws.eks.NodeGroup(
+                f"{name}-{pool.name}",
+                cluster_name=cluster_name,
+                node_group_name=n.node_group(spec.name, pool.name),
+                node_role_arn=self.node_role.arn,
+                subnet_ids=subnets,
+                instance_types=[pool.instance_type],
+                ami_type="AL2023_x86_64_NVIDIA" if pool.gpu else "AL2023_x86_64_STANDARD",
+                capacity_type="SPOT" if pool.spot else "ON_DEMAND",
+                scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                    min_size=pool.min_nodes, max_size=pool.max_nodes, desired_size=pool.min_nodes
+                ),
+                update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+                launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                    id=template.id, version=template.latest_version.apply(str)
+                ),
+                labels=labels,
+                taints=[GPU_TAINT] if pool.gpu else None,
+                tags=a.tags,
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=attachments,
+                    # The autoscaler owns the desired size once the group exists.
+                    ignore_changes=["scalingConfig.desiredSize"],
+                ),
+            )
+
+    def _job_role(self, name: str, namespace: str, service_account: str) -> None:
+        """IRSA role of training jobs: only the job service account of the namespace may assume
+        it; the platform grants it feature reads and registry writes, nothing else."""
+        spec, n, a = self.args.spec, self.args.names, self.args
+        issuer = self.oidc.url.apply(lambda u: u.removeprefix("https://"))
+        trust = pulumi.Output.all(self.oidc.arn, issuer).apply(
+            lambda v: json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Federated": v[0]},
+                            "Action": "sts:AssumeRoleWithWebIdentity",
+                            "Condition": {
+                                "StringEquals": {
+                                    f"{v[1]}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                                    f"{v[1]}:aud": "sts.amazonaws.com",
+                                }
+                            },
+                        }
+                    ],
+                }
+            )
+        )
+        self.job_role = aws.iam.Role(
+            f"{name}-job-role",
+            name=n.role(spec.name, "jobs"),
+            assume_role_policy=trust,
+            tags=a.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _kubernetes(self, name: str, namespace: str, service_account: str) -> None:
+        spec, n = self.args.spec, self.args.names
+        opts = pulumi.ResourceOptions(parent=self, provider=self.provider)
+        labels = k8s_labels(n, spec.name)
+        meta = k8s.meta.v1.ObjectMetaArgs
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata=meta(
+                name=namespace,
+                labels={**labels, "pod-security.kubernetes.io/enforce": "baseline"},
+            ),
+            opts=opts,
+        )
+        ns = self.namespace.metadata.name
+        q = spec.quota
+        k8s.core.v1.ResourceQuota(
+            f"{name}-quota",
+            metadata=meta(name="training", namespace=ns, labels=labels),
+            spec=k8s.core.v1.ResourceQuotaSpecArgs(
+                hard={
+                    "requests.nvidia.com/gpu": str(q.gpus),
+                    "requests.cpu": str(q.cpu),
+                    "limits.cpu": str(q.cpu),
+                    "requests.memory": f"{q.memory_gb}Gi",
+                    "limits.memory": f"{q.memory_gb}Gi",
+                    "pods": str(q.pods),
+                }
+            ),
+            opts=opts,
+        )
+        k8s.core.v1.LimitRange(
+            f"{name}-limits",
+            metadata=meta(name="training-defaults", namespace=ns, labels=labels),
+            spec=k8s.core.v1.LimitRangeSpecArgs(
+                limits=[
+                    k8s.core.v1.LimitRangeItemArgs(
+                        type="Container",
+                        default={"cpu": "1", "memory": "2Gi"},
+                        default_request={"cpu": "500m", "memory": "1Gi"},
+                    )
+                ]
+            ),
+            opts=opts,
+        )
+        k8s.scheduling.v1.PriorityClass(
+            f"{name}-priority",
+            metadata=meta(name=n.priority_class(spec.name), labels=labels),
+            value=1000,
+            global_default=False,
+            preemption_policy="PreemptLowerPriority",
+            description=f"Training jobs of {n.prefix}",
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
+        )
+        self.service_account = k8s.core.v1.ServiceAccount(
+            f"{name}-jobs-sa",
+            metadata=meta(
+                name=service_account,
+                namespace=ns,
+                labels=labels,
+                annotations={"eks.amazonaws.com/role-arn": self.job_role.arn},
+            ),
+            opts=opts,
+        )
