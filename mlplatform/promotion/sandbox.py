@@ -49,20 +49,21 @@ def start(port: int = 0) -> tuple[Any, str]:
 
 def seed(environments: list[tuple[str, Platform]], endpoint_url: str) -> list[Seeded]:
     """Create, for each (environment, platform resolved for it), what promotion relies on."""
-    return [_seed_env(env, platform, endpoint_url) for env, platform in environments]
+    clients: dict[tuple[str, str], Any] = {}
+    return [_seed_env(env, platform, endpoint_url, clients) for env, platform in environments]
 
 
-def _seed_env(env: str, platform: Platform, endpoint_url: str) -> Seeded:
-    import boto3
-
+def _seed_env(env: str, platform: Platform, endpoint_url: str, clients: dict[tuple[str, str], Any]) -> Seeded:
+    from mlplatform.promotion.aws import new_session
     from mlplatform.spec.model_endpoint import ModelEndpoint
     from mlplatform.spec.monitoring import MonitoringStack
 
     names = naming.Names(platform.name, env)
-    session = boto3.Session(region_name=platform.region)
-
     def client(service: str) -> Any:
-        return session.client(service, endpoint_url=endpoint_url)
+        if (service, platform.region) not in clients:
+            session = new_session(region=platform.region)
+            clients[service, platform.region] = session.client(service, endpoint_url=endpoint_url)
+        return clients[service, platform.region]
 
     account = str(client("sts").get_caller_identity()["Account"])
     s3, ssm = client("s3"), client("ssm")
