@@ -1,12 +1,157 @@
-"""Components on pulumi-kubernetes."""
+"""Components on pulumi-kubernetes: every component whose target is kubernetes.
+
+All of them deploy through one explicit Kubernetes provider, never the ambient default (which
+would follow whatever kubeconfig context the deploying machine happens to have): either the
+EKS cluster of a TrainingCluster in the same blueprint (`Platform.kubernetes.training_cluster`,
+whose provider the AWS side publishes in `ctx.shared["kubernetes_providers"]`), or the cluster
+the stack config names (`mlplatform:kubeconfig`, `mlplatform:kubeContext`).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from mlplatform.components.k8s.common import Scope
+from mlplatform.components.k8s.feature_store import FeatureStore, FeatureStoreArgs
+from mlplatform.components.k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
+from mlplatform.components.k8s.monitoring_stack import MonitoringStack, MonitoringStackArgs, WatchedEndpoint
+from mlplatform.components.k8s.training_cluster import TrainingCluster, TrainingClusterArgs
+from mlplatform.errors import MlplatformError
+from mlplatform.spec.feature_store import FeatureStore as FeatureStoreSpec
+from mlplatform.spec.model_endpoint import ModelEndpoint as EndpointSpec
+from mlplatform.spec.monitoring import MonitoringStack as MonitoringSpec
+from mlplatform.spec.training_cluster import TrainingCluster as ClusterSpec
 
 if TYPE_CHECKING:
     from mlplatform.program import ProgramContext
 
+__all__ = [
+    "FeatureStore",
+    "ModelEndpoint",
+    "MonitoringStack",
+    "TrainingCluster",
+    "build",
+    "cluster_provider",
+    "kubernetes_components",
+]
+
+# Where the AWS side publishes a provider per eks TrainingCluster name.
+PROVIDERS_KEY = "kubernetes_providers"
+# Where the AWS side may publish the S3 offline-store bucket (name) per FeatureStore name.
+OFFLINE_BUCKETS_KEY = "offline_store_buckets"
+
+
+def kubernetes_components(ctx: ProgramContext) -> list[Any]:
+    return [c for c in ctx.platform.components if getattr(c, "target", None) == "kubernetes"]
+
+
+def cluster_provider(ctx: ProgramContext) -> k8s.Provider:
+    """The one provider every Kubernetes resource of this program uses."""
+    cluster = ctx.platform.kubernetes.training_cluster
+    if cluster is not None:
+        published = ctx.shared.get(PROVIDERS_KEY) or {}
+        if cluster not in published:
+            raise MlplatformError(
+                f"{ctx.blueprint}: Platform.kubernetes.training_cluster names '{cluster}', but no Kubernetes "
+                f"provider was published for that eks TrainingCluster; it must be built before the "
+                f"kubernetes components (ctx.shared['{PROVIDERS_KEY}']['{cluster}'])"
+            )
+        provider: k8s.Provider = published[cluster]
+        return provider
+    kubeconfig = ctx.config.get_secret("kubeconfig")  # a file path or the contents (credentials)
+    context = ctx.config.get("kubeContext")
+    if kubeconfig is None and context is None:
+        names = ", ".join(f"{type(c).__name__} '{c.name}'" for c in kubernetes_components(ctx))
+        raise MlplatformError(
+            f"{ctx.blueprint} [{ctx.env}]: {names} target kubernetes, and no cluster is configured: set "
+            f"stack config mlplatform:kubeContext (a context of your kubeconfig) and/or mlplatform:kubeconfig "
+            f"(a kubeconfig file or its contents), or Platform.kubernetes.training_cluster to an eks "
+            f"TrainingCluster of the blueprint"
+        )
+    return k8s.Provider(
+        f"{ctx.names.prefix}-kubernetes",
+        kubeconfig=kubeconfig,
+        context=context,
+        enable_server_side_apply=True,
+    )
+
 
 def build(ctx: ProgramContext) -> None:
-    """The components whose target is kubernetes."""
+    """The components whose target is kubernetes, in dependency order: namespace, training,
+    features, endpoints, then monitoring of the endpoints that were built."""
+    components = kubernetes_components(ctx)
+    if not components:
+        return
+    platform = ctx.platform
+    provider = cluster_provider(ctx)
+    scope = Scope(
+        platform=platform.name,
+        team=platform.team,
+        env=ctx.env,
+        namespace=platform.kubernetes.namespace or ctx.names.serving_namespace(),
+    )
+    namespace = k8s.core.v1.Namespace(
+        f"{ctx.names.prefix}-namespace",
+        metadata=scope.namespace_metadata(scope.namespace, "platform"),
+        opts=pulumi.ResourceOptions(provider=provider),
+    )
+    opts = pulumi.ResourceOptions(providers=[provider], depends_on=[namespace])
+    built: dict[str, Any] = {}
+
+    for c in components:
+        if isinstance(c, ClusterSpec):
+            built[c.name] = TrainingCluster(c.name, TrainingClusterArgs(spec=c, scope=scope), opts)
+        elif isinstance(c, FeatureStoreSpec) and c.online_store == "redis":
+            bucket = (ctx.shared.get(OFFLINE_BUCKETS_KEY) or {}).get(c.name)
+            built[c.name] = FeatureStore(c.name, FeatureStoreArgs(spec=c, scope=scope, offline_bucket=bucket), opts)
+
+    monitored = {e for m in platform.of_kind(MonitoringSpec) if m.target == "kubernetes" for e in m.endpoints}
+    endpoints: dict[str, ModelEndpoint] = {}
+    for c in components:
+        if not isinstance(c, EndpointSpec):
+            continue
+        model = ctx.models.get(c.model)
+        if model is None:
+            pulumi.log.warn(
+                f"ModelEndpoint '{c.name}' skipped: model '{c.model}' has no promoted version in the stack "
+                f"config (mlplatform:models); promote one with `mlplatform promote {c.model}`"
+            )
+            continue
+        args = ModelEndpointArgs(
+            spec=c, model=model, scope=scope, region=platform.region, monitored=c.name in monitored
+        )
+        endpoints[c.name] = built[c.name] = ModelEndpoint(c.name, args, opts)
+
+    for c in components:
+        if not isinstance(c, MonitoringSpec):
+            continue
+        watched = []
+        for name in c.endpoints:
+            ep = endpoints.get(name)
+            if ep is None:
+                pulumi.log.warn(f"MonitoringStack '{c.name}': endpoint '{name}' was not built; not watched")
+                continue
+            watched.append(_watched(ep))
+        built[c.name] = MonitoringStack(c.name, MonitoringStackArgs(spec=c, scope=scope, endpoints=watched), opts)
+
+    ctx.shared["kubernetes_components"] = built
+    features = [b for b in built.values() if isinstance(b, FeatureStore)]
+    if features:
+        pulumi.export("feature_store_yaml", {f.store_name: f.feature_store_yaml for f in features})
+    pulumi.export("kubernetes_namespace", scope.namespace)
+
+
+def _watched(ep: ModelEndpoint) -> WatchedEndpoint:
+    spec = ep.spec
+    return WatchedEndpoint(
+        name=spec.name,
+        physical=ep.physical,
+        namespace=ep.namespace,
+        kserve=spec.kserve,
+        port=spec.port,
+        max_replicas=spec.max_instances,
+        autoscaled=spec.max_instances > spec.min_instances,
+    )
