@@ -90,10 +90,17 @@ def hash_stream(stream: BinaryIO, size_hint: int, part: int, progress: Callable[
     return Digest(whole.hexdigest(), total, part, parts)
 
 
+CONCURRENCY_ENV = "MLPLATFORM_TRANSFER_CONCURRENCY"
+
+
 def transfer_config(part: int) -> Any:
+    """Managed transfer settings: multipart at `part` bytes and above, in `part`-sized parts (the
+    part size the manifest records), 8 parts in flight unless MLPLATFORM_TRANSFER_CONCURRENCY says."""
     from boto3.s3.transfer import TransferConfig
 
-    return TransferConfig(multipart_threshold=part, multipart_chunksize=part, max_concurrency=8)
+    concurrency = os.environ.get(CONCURRENCY_ENV, "")
+    workers = int(concurrency) if concurrency.isdigit() and int(concurrency) > 0 else 8
+    return TransferConfig(multipart_threshold=part, multipart_chunksize=part, max_concurrency=workers)
 
 
 def stored_checksum(s3: Any, bucket: str, key: str, what: str) -> tuple[str | None, int]:
