@@ -51,7 +51,13 @@ def emulator() -> Iterator[Emulator]:
         mp.setenv("AWS_CONFIG_FILE", os.devnull)
         mp.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
         mp.setenv("MLPLATFORM_USER", "tester")
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ROLE_ARN", "MLPLATFORM_CHECKPOINT", "MLPLATFORM_PART_SIZE"):
+        for name in (
+            "AWS_PROFILE",
+            "AWS_SESSION_TOKEN",
+            "AWS_ROLE_ARN",
+            "MLPLATFORM_CHECKPOINT",
+            "MLPLATFORM_PART_SIZE",
+        ):
             mp.delenv(name, raising=False)
         server, url = sandbox.start(0)
         mp.setenv("AWS_ENDPOINT_URL", url)
@@ -113,7 +119,9 @@ def command(project: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "mlplatform", *args, "--project-dir", str(project)]
 
 
-def run(project: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run(
+    project: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """Run the CLI as a real subprocess."""
     return subprocess.run(
         command(project, *args), capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}

@@ -56,8 +56,9 @@ def unchanged(project: Path, env: str = "staging") -> Iterator[None]:
 def test_concurrent_promotions_one_wins(project: Path, artifact: Path, good_metrics: Path) -> None:
     version = register(project, artifact, good_metrics)
     processes = [
-        subprocess.Popen(command(project, *PROMOTE, "--version", version), stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            command(project, *PROMOTE, "--version", version), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         for _ in range(4)
     ]
     results = [(p.wait(timeout=120), *p.communicate()) for p in processes]
@@ -95,7 +96,9 @@ def test_killed_during_copy_leaves_stale_lock_then_unlock_and_rerun(
         process = subprocess.Popen(
             command(project, *PROMOTE, "--version", version),
             env={**os.environ, "MLPLATFORM_CHECKPOINT": f"copy-started:{marker}"},
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         wait_for(marker / "reached", process)
         process.send_signal(signal.SIGKILL)
@@ -131,8 +134,13 @@ def test_killed_during_copy_leaves_stale_lock_then_unlock_and_rerun(
 def test_live_lock_is_never_removed(project: Path, artifact: Path, good_metrics: Path) -> None:
     import socket
 
-    body = {"operation": "promote by hand", "user": "bob", "host": socket.gethostname(), "pid": os.getpid(),
-            "at": "2030-01-01T00:00:00.000000Z"}
+    body = {
+        "operation": "promote by hand",
+        "user": "bob",
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "at": "2030-01-01T00:00:00.000000Z",
+    }
     boto3.client("s3").put_object(Bucket=registry("staging"), Key=naming.lock_key(MODEL), Body=json.dumps(body))
     result = cli(project, "unlock", MODEL, "--env", "staging", "--force")
     assert result.exit_code == 1
@@ -211,8 +219,20 @@ def test_missing_approval_blocks_prod(project: Path, artifact: Path, good_metric
         f"is PendingManualApproval; run `mlplatform approve {MODEL} --env staging --version {version} --by NAME "
         "--reason TEXT`\n"
     )
-    rejected = cli(project, "approve", MODEL, "--env", "staging", "--version", version, "--by", "carol",
-                   "--reason", "bias check failed", "--reject")
+    rejected = cli(
+        project,
+        "approve",
+        MODEL,
+        "--env",
+        "staging",
+        "--version",
+        version,
+        "--by",
+        "carol",
+        "--reason",
+        "bias check failed",
+        "--reject",
+    )
     assert rejected.exit_code == 0, rejected.stderr
     with unchanged(project, "prod"):
         result = cli(project, "promote", MODEL, "--from", "staging", "--to", "prod", "--version", version, "--yes")
@@ -229,8 +249,9 @@ def test_order_gate(project: Path, artifact: Path, good_metrics: Path) -> None:
         "after dev is staging, not prod (use --skip-order --reason TEXT to override)\n"
     ) in result.stderr
     # skipping needs a reason, and prod still needs approval in staging
-    result = cli(project, "promote", MODEL, "--from", "dev", "--to", "prod", "--version", version, "--yes",
-                 "--skip-order")
+    result = cli(
+        project, "promote", MODEL, "--from", "dev", "--to", "prod", "--version", version, "--yes", "--skip-order"
+    )
     assert "  - order gate: --skip-order needs --reason saying why\n" in result.stderr
     assert "approval gate: prod requires" in result.stderr
 
@@ -245,16 +266,20 @@ def test_emulator_stopped_mid_run(
     process = subprocess.Popen(
         command(project, *PROMOTE, "--version", version),
         env={**os.environ, "MLPLATFORM_CHECKPOINT": f"before-copy:{marker}"},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
+    stopped = False
     try:
         wait_for(marker / "reached", process)
         emulator.stop()
+        stopped = True
         (marker / "release").touch()
-        out, err = process.communicate(timeout=120)
+        _out, err = process.communicate(timeout=120)
     finally:
-        if emulator.server._server_ready_event.is_set() is False:
-            emulator.restart()
+        if stopped:
+            emulator.restart()  # same port, same in-process state
     assert process.returncode == 1
     assert f"error: staging: copying {MODEL} {version}: cannot reach AWS (" in err
     assert "check the network or AWS_ENDPOINT_URL" in err

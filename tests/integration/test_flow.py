@@ -25,8 +25,18 @@ from tests.integration.conftest import (
 
 def test_register_json_records_manifest_and_model_package(project: Path, artifact: Path, good_metrics: Path) -> None:
     result = cli(
-        project, "register", MODEL, "--env", "dev", "--artifact", str(artifact), "--metrics", str(good_metrics),
-        "--image", IMAGE, "--json",
+        project,
+        "register",
+        MODEL,
+        "--env",
+        "dev",
+        "--artifact",
+        str(artifact),
+        "--metrics",
+        str(good_metrics),
+        "--image",
+        IMAGE,
+        "--json",
     )
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
@@ -60,8 +70,17 @@ def test_full_path_register_promote_approve_promote_rollback(
         assert result.exit_code == 0, result.stderr
         assert result.stdout.startswith(f"promoted {MODEL} {version} dev -> staging")
         result = cli(
-            project, "approve", MODEL, "--env", "staging", "--version", version, "--by", "alice",
-            "--reason", "offline eval ok",
+            project,
+            "approve",
+            MODEL,
+            "--env",
+            "staging",
+            "--version",
+            version,
+            "--by",
+            "alice",
+            "--reason",
+            "offline eval ok",
         )
         assert result.exit_code == 0, result.stderr
         assert result.stdout.startswith(f"approved {MODEL} {version} in staging by alice: offline eval ok")

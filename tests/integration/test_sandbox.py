@@ -21,9 +21,19 @@ def test_sandbox_command_serves_seeded_environments_until_interrupted() -> None:
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "mlplatform", "sandbox", str(ROOT / "blueprints" / "fraud_detection.py"),
-         "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "mlplatform",
+            "sandbox",
+            str(ROOT / "blueprints" / "fraud_detection.py"),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     lines: list[str] = []
     try:

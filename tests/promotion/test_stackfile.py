@@ -34,7 +34,9 @@ PROMOTED = PromotedModel("7", "s3://b/models/fraud-xgb/7/model.tar.gz", "cc", "i
 
 
 def test_update_changes_only_the_model_entry_exact_bytes() -> None:
-    assert stackfile.render(EXAMPLE, "fraud-xgb", PROMOTED, "x.yaml") == """\
+    assert (
+        stackfile.render(EXAMPLE, "fraud-xgb", PROMOTED, "x.yaml")
+        == """\
 # Stack config for staging.
 config:
   aws:region: us-east-1   # the region
@@ -53,6 +55,7 @@ config:
       image: img:7
   aws:profile: staging
 """
+    )
 
 
 def test_new_model_is_appended_and_new_models_key_created() -> None:
@@ -104,7 +107,7 @@ def test_write_failure_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_invalid_stack_files_are_reported() -> None:
-    with pytest.raises(PromotionError, match="x.yaml: 'config' must be a mapping"):
+    with pytest.raises(PromotionError, match=r"x\.yaml: 'config' must be a mapping"):
         stackfile.render("config: [1, 2]\n", "m", PROMOTED, "x.yaml")
-    with pytest.raises(PromotionError, match="x.yaml: mlplatform:models must map model names to versions"):
+    with pytest.raises(PromotionError, match=r"x\.yaml: mlplatform:models must map model names to versions"):
         stackfile.render("config:\n  mlplatform:models: 3\n", "m", PROMOTED, "x.yaml")
