@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from mlplatform.components.aws.feature_store import OfflineStoreArgs
 from mlplatform.components.k8s.common import Scope
 from mlplatform.components.k8s.feature_store import FeatureStore, FeatureStoreArgs
 from mlplatform.components.k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
@@ -40,8 +41,6 @@ __all__ = [
 
 # Where the AWS side publishes a provider per eks TrainingCluster name.
 PROVIDERS_KEY = "kubernetes_providers"
-# Where the AWS side may publish the S3 offline-store bucket (name) per FeatureStore name.
-OFFLINE_BUCKETS_KEY = "offline_store_buckets"
 
 
 def kubernetes_components(ctx: ProgramContext) -> list[Any]:
@@ -105,8 +104,8 @@ def build(ctx: ProgramContext) -> None:
         if isinstance(c, ClusterSpec):
             built[c.name] = TrainingCluster(c.name, TrainingClusterArgs(spec=c, scope=scope), opts)
         elif isinstance(c, FeatureStoreSpec) and c.online_store == "redis":
-            bucket = (ctx.shared.get(OFFLINE_BUCKETS_KEY) or {}).get(c.name)
-            built[c.name] = FeatureStore(c.name, FeatureStoreArgs(spec=c, scope=scope, offline_bucket=bucket), opts)
+            args = FeatureStoreArgs(spec=c, scope=scope, offline=_offline_store_args(ctx, c))
+            built[c.name] = FeatureStore(c.name, args, opts)
 
     monitored = {e for m in platform.of_kind(MonitoringSpec) if m.target == "kubernetes" for e in m.endpoints}
     endpoints: dict[str, ModelEndpoint] = {}
@@ -138,10 +137,27 @@ def build(ctx: ProgramContext) -> None:
         built[c.name] = MonitoringStack(c.name, MonitoringStackArgs(spec=c, scope=scope, endpoints=watched), opts)
 
     ctx.shared["kubernetes_components"] = built
-    features = [b for b in built.values() if isinstance(b, FeatureStore)]
-    if features:
-        pulumi.export("feature_store_yaml", {f.store_name: f.feature_store_yaml for f in features})
+    for b in built.values():
+        if isinstance(b, FeatureStore):  # named like the AWS feature stores' export
+            pulumi.export(f"{b.store_name}_feature_store_yaml", b.feature_store_yaml)
     pulumi.export("kubernetes_namespace", scope.namespace)
+
+
+def _offline_store_args(ctx: ProgramContext, spec: FeatureStoreSpec) -> OfflineStoreArgs | None:
+    """The S3 offline store "as on AWS" when the platform has AWS (the AWS side built the core:
+    key, access-logs bucket, account); the secure defaults are the AWS FeatureStore's."""
+    if "core" not in ctx.shared:
+        return None
+    return OfflineStoreArgs(
+        store=spec.name,
+        names=ctx.names,
+        tags=ctx.tags(spec.name),
+        account_id=ctx.shared["account_id"],
+        retention_days=spec.offline_retention_days,
+        kms_key_arn=None if "kms_encryption" in spec.opt_out else ctx.shared["kms_key"].arn,
+        access_logs_bucket=None if "access_logging" in spec.opt_out else ctx.shared["access_logs_bucket"],
+        versioning="versioning" not in spec.opt_out,
+    )
 
 
 def _watched(ep: ModelEndpoint) -> WatchedEndpoint:

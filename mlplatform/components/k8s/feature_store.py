@@ -17,6 +17,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from mlplatform.components.aws.feature_store import OfflineStore, OfflineStoreArgs, offline_store
 from mlplatform.components.k8s import common
 from mlplatform.spec.feature_store import FeatureStore as StoreSpec
 
@@ -58,8 +59,9 @@ _PING = 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -p "$REDIS_PORT" ping | grep 
 class FeatureStoreArgs:
     spec: StoreSpec
     scope: common.Scope
-    # The S3 offline store's bucket when the platform has AWS. Omitted: Feast's file offline store.
-    offline_bucket: pulumi.Input[str] | None = None
+    # The S3 offline store (bucket and Glue database, built by the AWS side's `offline_store`) when
+    # the platform has AWS. Omitted: Feast's file offline store, no bucket.
+    offline: OfflineStoreArgs | None = None
 
 
 def feast_project(platform: str, env: str, store: str) -> str:
@@ -155,7 +157,11 @@ class FeatureStore(pulumi.ComponentResource):
         )
         host = f"{physical}.{ns}.svc.cluster.local"
         project = feast_project(scope.platform, scope.env, spec.name)
-        bucket: pulumi.Output[str | None] = pulumi.Output.from_input(args.offline_bucket)
+        self.offline: OfflineStore | None = None
+        bucket: pulumi.Output[str | None] = pulumi.Output.from_input(None)
+        if args.offline is not None:
+            self.offline = offline_store(self, name, args.offline)
+            bucket = self.offline.bucket.name
         self.connection_string = pulumi.Output.secret(
             self.password.result.apply(lambda pw: f"{host}:{REDIS_PORT},password={pw}")
         )
