@@ -152,7 +152,9 @@ class PlatformCore(pulumi.ComponentResource):
                 f"{name}-ssm-{key.replace('/', '-')}",
                 name=n.ssm_parameter(key),
                 type="String",
-                value=value,
+                # insecure_value: plain text, shown in plans (`value` is always treated as secret);
+                # nothing published here is sensitive.
+                insecure_value=value,
                 description=f"mlplatform discovery: {key}",
                 tags=tags,
                 opts=child,

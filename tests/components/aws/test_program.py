@@ -1,0 +1,137 @@
+"""The whole Pulumi program for the example stacks, with the stack files as config."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mlplatform.plan.engine import Captured
+from tests.components.aws.helpers import TAGS
+from tests.components.conftest import Resources, assert_tagged, run_stack
+
+AWS_STACKS = ("dev", "staging", "prod")
+RECS_STACKS = ("recs-dev", "recs-staging", "recs-prod")
+
+
+@pytest.fixture(scope="module")
+def stacks() -> dict[str, Captured]:
+    return {stack: run_stack(stack) for stack in AWS_STACKS}
+
+
+@pytest.fixture(scope="module")
+def prod(stacks: dict[str, Captured]) -> Resources:
+    return Resources(stacks["prod"])
+
+
+def _under(r: Resources, type_: str, component_type: str) -> list:
+    found = r.of_type(type_)
+    assert found, f"no {type_}"
+    for resource in found:
+        parent = r.parent_of(resource)
+        assert parent is not None and parent.type == component_type, f"{resource.name} is under {parent}"
+    return found
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_every_aws_stack_builds_all_components_tagged(stacks: dict[str, Captured], stack: str) -> None:
+    r = Resources(stacks[stack])
+    components = {c.type for c in r.all if not c.custom}
+    assert {
+        "mlplatform:aws:PlatformCore",
+        "mlplatform:aws:Network",
+        "mlplatform:aws:FeatureStore",
+        "mlplatform:aws:TrainingCluster",
+        "mlplatform:aws:ModelEndpoint",
+        "mlplatform:aws:MonitoringStack",
+    } <= components
+    expected = {k: v for k, v in TAGS.items() if k != "mlplatform:component"} | {"mlplatform:environment": stack}
+    assert assert_tagged(r.all, expected) > 60
+    for resource in r.all:
+        if resource.type.startswith("aws:"):
+            assert r.parent_of(resource) is not None and not r.parent_of(resource).custom  # type: ignore[union-attr]
+
+
+def test_dev_differs_from_prod_where_the_blueprint_says(stacks: dict[str, Captured]) -> None:
+    dev, prod = Resources(stacks["dev"]), Resources(stacks["prod"])
+    assert (
+        len(dev.of_type("aws:ec2/natGateway:NatGateway")) == 1
+        and len(prod.of_type("aws:ec2/natGateway:NatGateway")) == 3
+    )
+    assert not dev.of_type("aws:appautoscaling/target:Target")  # min == max == 1 in dev
+    assert "dataCaptureConfig" not in dev.one("aws:sagemaker/endpointConfiguration:EndpointConfiguration").inputs
+    assert not dev.named("train-cluster").protect and prod.named("train-cluster").protect
+    assert (
+        dev.one("aws:sagemaker/model:Model")
+        .inputs["primaryContainer"]["modelDataUrl"]
+        .endswith("/fraud-xgb/7/model.tar.gz")
+    )
+
+
+def test_prod_must_show(prod: Resources) -> None:
+    core, fs, tc = "mlplatform:aws:PlatformCore", "mlplatform:aws:FeatureStore", "mlplatform:aws:TrainingCluster"
+    me, mon = "mlplatform:aws:ModelEndpoint", "mlplatform:aws:MonitoringStack"
+    key = _under(prod, "aws:kms/key:Key", core)[0]
+    assert key.inputs["enableKeyRotation"] is True and key.protect
+    registry = prod.named("core-registry")
+    assert prod.parent_of(registry).type == core  # type: ignore[union-attr]
+    bucket = registry.inputs["bucket"]
+    for suffix, check in (
+        ("encryption", lambda i: i["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"),
+        ("versioning", lambda i: i["versioningConfiguration"]["status"] == "Enabled"),
+        ("public-access", lambda i: i["blockPublicPolicy"] is True and i["restrictPublicBuckets"] is True),
+        ("policy", lambda i: "aws:SecureTransport" in i["policy"]),
+    ):
+        part = prod.named(f"core-registry-{suffix}")
+        assert part.inputs["bucket"] == bucket and check(part.inputs)
+        assert prod.parent_of(part).type == core  # type: ignore[union-attr]
+    tables = prod.of_type("aws:dynamodb/table:Table")
+    assert {prod.parent_of(t).type for t in tables} == {core, fs}  # type: ignore[union-attr]
+    for table in tables:
+        assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
+        assert table.inputs["serverSideEncryption"]["kmsKeyArn"].startswith("arn:aws:kms:")
+    cluster = _under(prod, "aws:eks/cluster:Cluster", tc)[0]
+    assert cluster.inputs["vpcConfig"]["endpointPublicAccess"] is False
+    gpu = [g for g in _under(prod, "aws:eks/nodeGroup:NodeGroup", tc) if g.inputs["amiType"] == "AL2023_x86_64_NVIDIA"]
+    assert gpu and gpu[0].inputs["scalingConfig"]["maxSize"] == 16 and gpu[0].inputs["capacityType"] == "ON_DEMAND"
+    model = _under(prod, "aws:sagemaker/model:Model", me)[0]
+    assert model.inputs["primaryContainer"]["modelDataUrl"].endswith("/fraud-xgb/5/model.tar.gz")
+    config = _under(prod, "aws:sagemaker/endpointConfiguration:EndpointConfiguration", me)[0]
+    assert config.inputs["dataCaptureConfig"]["initialSamplingPercentage"] == 20
+    endpoint = _under(prod, "aws:sagemaker/endpoint:Endpoint", me)[0]
+    rollback = {a["alarmName"] for a in endpoint.inputs["deploymentConfig"]["autoRollbackConfiguration"]["alarms"]}
+    alarms = {a.inputs["name"] for a in _under(prod, "aws:cloudwatch/metricAlarm:MetricAlarm", mon)}
+    assert rollback and rollback <= alarms and len(alarms) == 5
+    _under(prod, "aws:appautoscaling/target:Target", me)
+    _under(prod, "aws:appautoscaling/policy:Policy", me)
+    _under(prod, "aws:sns/topic:Topic", mon)
+    _under(prod, "aws:cloudwatch/dashboard:Dashboard", mon)
+
+
+def test_no_iam_policy_allows_a_wildcard_action(prod: Resources) -> None:
+    for resource in prod.of_type("aws:iam/rolePolicy:RolePolicy") + prod.of_type("aws:kms/key:Key"):
+        for statement in json.loads(resource.inputs["policy"])["Statement"]:
+            listed = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert not [a for a in listed if "*" in a], f"{resource.name}: {listed}"
+
+
+def test_training_job_role_reads_features_and_writes_the_registry_only(prod: Resources) -> None:
+    grants = {r.name for r in prod.of_type("aws:iam/rolePolicy:RolePolicy") if r.name.endswith("-train")}
+    assert grants == {"features-read-train", "core-registry-write-train"}
+
+
+def test_feature_store_yaml_and_opt_outs_are_exported(prod: Resources) -> None:
+    assert 'provider: "aws"' in prod.captured.outputs["features_feature_store_yaml"]
+    assert prod.captured.outputs["opt_outs"] == []
+
+
+@pytest.mark.parametrize("stack", RECS_STACKS)
+def test_kubernetes_example_gets_the_aws_core(stack: str) -> None:
+    r = Resources(run_stack(stack))
+    env = stack.removeprefix("recs-")
+    core = r.component("mlplatform:aws:PlatformCore")
+    assert r.named("core-ledger").inputs["name"] == f"recs-{env}-promotion-ledger"
+    groups = {g.inputs["modelPackageGroupName"] for g in r.of_type("aws:sagemaker/modelPackageGroup:ModelPackageGroup")}
+    assert groups == {f"recs-{env}-recs-ranker", f"recs-{env}-recs-embedder"}
+    assert not [c for c in r.all if c.type in ("mlplatform:aws:Network", "mlplatform:aws:TrainingCluster")]
+    assert all(r.parent_of(x) is not None for x in r.children(core))
