@@ -1,0 +1,240 @@
+"""TrainingCluster, FeatureStore and MonitoringStack on Kubernetes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pulumi_kubernetes as k8s
+
+from mlplatform.components.k8s import common
+from mlplatform.program import ProgramContext
+from mlplatform.spec.feature_store import FeatureStore
+from mlplatform.spec.model_endpoint import ModelEndpoint
+from mlplatform.spec.monitoring import MonitoringStack
+from mlplatform.spec.training_cluster import Quota, TrainingCluster
+from tests.components.k8s import manifests
+from tests.components.k8s.helpers import by_name, container, platform, run_k8s
+from tests.components.k8s.test_manifests import assert_hardened
+
+TRAIN = TrainingCluster(name="train", target="kubernetes", quota=Quota(gpus=4, cpu=32, memory_gb=128, pods=20))
+STORE = FeatureStore(name="features", target="kubernetes", online_store="redis", redis_storage_gb=20)
+
+
+def test_training_namespace_quota_and_limits() -> None:
+    captured, _ = run_k8s(platform(TRAIN))
+    assert by_name(captured, "train-namespace").inputs["metadata"]["name"] == "shop-dev-train"
+    hard = by_name(captured, "train-quota").inputs["spec"]["hard"]
+    assert hard == {
+        "requests.cpu": "32",
+        "limits.cpu": "32",
+        "requests.memory": "128Gi",
+        "limits.memory": "128Gi",
+        "requests.nvidia.com/gpu": "4",
+        "pods": "20",
+    }
+    limits = by_name(captured, "train-limits").inputs["spec"]["limits"][0]
+    assert limits["type"] == "Container" and limits["defaultRequest"] and limits["default"]
+    priority = by_name(captured, "train-priority").inputs
+    assert (priority["preemptionPolicy"], priority["globalDefault"]) == ("Never", False)
+
+
+def test_training_role_is_limited_to_jobs_and_pod_logs_in_its_namespace() -> None:
+    captured, _ = run_k8s(platform(TRAIN))
+    role = by_name(captured, "train-runner-role")
+    assert role.type == "kubernetes:rbac.authorization.k8s.io/v1:Role"  # not a ClusterRole
+    assert role.inputs["metadata"]["namespace"] == "shop-dev-train"
+    granted = {
+        (g, r, v)
+        for rule in role.inputs["rules"]
+        for g in rule["apiGroups"]
+        for r in rule["resources"]
+        for v in rule["verbs"]
+    }
+    assert {g for g, _, _ in granted} == {"batch", ""}
+    assert {r for _, r, _ in granted} == {"jobs", "jobs/status", "pods", "pods/log"}
+    assert {v for g, r, v in granted if g == ""} == {"get", "list", "watch"}  # read-only on pods
+    binding = by_name(captured, "train-runner-binding").inputs
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": "shop-dev-train-runner",
+    }
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "shop-dev-train-runner", "namespace": "shop-dev-train"}
+    ]
+
+
+def test_job_pod_template_is_a_valid_hardened_gpu_job() -> None:
+    template = common.job_pod_template(namespace="ns", service_account="sa", priority_class="pc", gpu=True)
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "train-example", **template["metadata"]},
+        "spec": {
+            "template": {
+                "spec": {
+                    **template["spec"],
+                    "containers": [
+                        {
+                            "name": "train",
+                            "image": "ghcr.io/example/trainer:3.1.0",
+                            "resources": common.resources("8", "32Gi", 1),
+                            "securityContext": common.container_security(),
+                            "volumeMounts": [common.tmp_mount()],
+                            "livenessProbe": {"exec": {"command": ["true"]}},
+                            "readinessProbe": {"exec": {"command": ["true"]}},
+                        }
+                    ],
+                }
+            }
+        },
+    }
+    assert manifests.validate(job) == "builtin"
+    pod = manifests.pod_spec(job)
+    assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    assert pod["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
+    assert_hardened("Job", pod, "main", pod["containers"][0])
+
+
+def test_redis_password_is_generated_secret_and_never_plain() -> None:
+    captured, _ = run_k8s(platform(STORE))
+    password = by_name(captured, "features-redis-password")
+    assert password.type == "random:index/randomPassword:RandomPassword"
+    assert password.inputs["length"] == 32
+    secret = by_name(captured, "features-redis-auth")
+    assert secret.inputs["stringData"] == "[secret]"
+    everything = json.dumps([r.inputs for r in captured.resources])
+    assert "mock-random-" not in everything  # the generated value shows up in no input in clear
+    sts = by_name(captured, "features-redis")
+    redis = container(sts, "redis")
+    env = {e["name"]: e for e in redis["env"]}
+    assert env["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "shop-dev-features-redis-auth",
+        "key": "password",
+    }
+    assert "$REDIS_PASSWORD" not in " ".join(redis["command"][:2])
+
+
+def test_redis_statefulset_persists_on_a_claim_and_is_reachable_only_from_the_platform() -> None:
+    captured, _ = run_k8s(platform(STORE))
+    spec = by_name(captured, "features-redis").inputs["spec"]
+    claim = spec["volumeClaimTemplates"][0]
+    assert claim["spec"]["resources"]["requests"]["storage"] == "20Gi"
+    assert spec["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
+    assert spec["serviceName"] == "shop-dev-features-redis-headless"
+    assert by_name(captured, "features-redis-headless").inputs["spec"]["clusterIP"] == "None"
+    assert by_name(captured, "features-redis-service").inputs["spec"]["ports"][0]["port"] == 6379
+    peers = by_name(captured, "features-redis-netpol").inputs["spec"]["ingress"][0]["from"]
+    assert peers == [
+        {"namespaceSelector": {"matchLabels": {"mlplatform.io/platform": "shop", "mlplatform.io/environment": "dev"}}}
+    ]
+    mounts = {m["mountPath"] for m in container(by_name(captured, "features-redis"), "redis")["volumeMounts"]}
+    assert mounts == {"/data", "/config", "/tmp"}
+
+
+def test_feast_config_points_at_redis_and_is_a_secret_output(prod) -> None:  # type: ignore[no-untyped-def]
+    feast = prod.outputs["features_feature_store_yaml"]
+    assert 'connection_string: "recs-prod-features-redis.recs-prod.svc.cluster.local:6379,password=' in feast
+    assert "registry: s3://recs-prod-features-offline-123456789012/feast/registry.db" in feast
+    offline = [r for r in prod.resources if r.name.startswith("features-offline")]
+    assert {r.type for r in offline} >= {"aws:s3/bucket:Bucket", "aws:glue/catalogDatabase:CatalogDatabase"}
+    parent = next(r for r in prod.resources if r.name == "features" and r.type == "mlplatform:k8s:FeatureStore")
+    assert all(r.parent == parent.urn for r in offline)
+
+
+def test_feast_config_is_a_pulumi_secret() -> None:
+    from mlplatform.components.k8s import feature_store
+
+    text = feature_store.feast_yaml("shop_dev_features", "redis.shop", "pw", None)
+    assert "registry: data/registry.db" in text and "provider: local" in text  # no AWS: local files
+
+    def probe(key: str) -> Callable[[ProgramContext], object]:
+        # Feed one output into a resource input: the capture shows a secret as "[secret]".
+        def register(ctx: ProgramContext) -> object:
+            value = getattr(ctx.shared["kubernetes_components"]["features"], key)
+            return k8s.core.v1.ConfigMap("probe", data={"value": value})
+
+        return register
+
+    for key in ("feature_store_yaml", "connection_string"):
+        captured, _ = run_k8s(platform(STORE), after=probe(key))
+        assert by_name(captured, "probe").inputs["data"] == "[secret]", key
+    plain, _ = run_k8s(platform(STORE), after=probe("redis_host"))
+    assert by_name(plain, "probe").inputs["data"] == {"value": "shop-dev-features-redis.shop-dev.svc.cluster.local"}
+
+
+ENDPOINTS = [
+    ModelEndpoint(name="ranker", model="ranker-model", target="kubernetes", min_instances=2, max_instances=4),
+    ModelEndpoint(
+        name="fixed", model="ranker-model", target="kubernetes", kserve=True, min_instances=2, max_instances=2
+    ),
+]
+MONITOR = MonitoringStack(
+    name="watch",
+    target="kubernetes",
+    endpoints=["ranker", "fixed"],
+    notify=["oncall@example.com", "https://hooks.example.com/x"],
+    latency_p99_ms=250,
+    error_rate_percent=2,
+    no_traffic_minutes=30,
+)
+
+
+def test_prometheus_rules_per_endpoint() -> None:
+    captured, _ = run_k8s(platform(*ENDPOINTS, MONITOR))
+    rule = by_name(captured, "watch-rules")
+    assert rule.type == "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
+    groups = {g["name"]: {r["alert"]: r for r in g["rules"]} for g in rule.inputs["spec"]["groups"]}
+    assert set(groups) == {"shop-dev-ranker", "shop-dev-fixed"}
+    ranker = groups["shop-dev-ranker"]
+    assert set(ranker) == {
+        "ModelEndpointLatencyP99High",
+        "ModelEndpointErrorRateHigh",
+        "ModelEndpointNoTraffic",
+        "ModelEndpointPodRestarts",
+        "ModelEndpointAtMaxReplicas",
+    }
+    assert ranker["ModelEndpointLatencyP99High"]["expr"].endswith("> 0.25")
+    assert 'service="shop-dev-ranker"' in ranker["ModelEndpointLatencyP99High"]["expr"]
+    assert ranker["ModelEndpointErrorRateHigh"]["expr"].endswith("> 2")
+    assert ranker["ModelEndpointNoTraffic"]["for"] == "30m"
+    assert 'horizontalpodautoscaler="shop-dev-ranker"' in ranker["ModelEndpointAtMaxReplicas"]["expr"]
+    assert ranker["ModelEndpointNoTraffic"]["labels"] == {
+        "platform": "shop",
+        "environment": "dev",
+        "endpoint": "ranker",
+        "severity": "warning",
+    }
+    assert "ModelEndpointAtMaxReplicas" not in groups["shop-dev-fixed"]  # min == max: nothing scales
+
+
+def test_service_monitors_alertmanager_and_dashboard() -> None:
+    captured, _ = run_k8s(platform(*ENDPOINTS, MONITOR))
+    plain = by_name(captured, "watch-ranker-monitor").inputs["spec"]
+    assert plain["selector"]["matchLabels"] == {
+        "app.kubernetes.io/name": "ranker",
+        "app.kubernetes.io/instance": "shop-dev-ranker",
+    }
+    assert plain["endpoints"][0]["port"] == "http"
+    kserve = by_name(captured, "watch-fixed-monitor").inputs["spec"]
+    assert kserve["selector"]["matchLabels"] == {"serving.kserve.io/inferenceservice": "shop-dev-fixed"}
+    am = by_name(captured, "watch-alertmanager").inputs["spec"]
+    assert am["receivers"] == [
+        {
+            "name": "notify",
+            "emailConfigs": [{"to": "oncall@example.com", "sendResolved": True}],
+            "webhookConfigs": [{"url": "https://hooks.example.com/x", "sendResolved": True}],
+        }
+    ]
+    assert am["route"]["receiver"] == "notify"
+    board = by_name(captured, "watch-dashboard").inputs
+    assert board["metadata"]["labels"]["grafana_dashboard"] == "1"
+    dashboard = json.loads(board["data"]["shop-dev-watch.json"])
+    assert len(dashboard["panels"]) == 6
+
+
+def test_no_notify_targets_means_no_alertmanager_config() -> None:
+    quiet = MonitoringStack(name="watch", target="kubernetes", endpoints=["ranker"])
+    captured, _ = run_k8s(platform(ENDPOINTS[0], quiet))
+    assert [r for r in captured.resources if r.type.endswith("AlertmanagerConfig")] == []
