@@ -59,6 +59,7 @@ def _seed_env(env: str, platform: Platform, endpoint_url: str, clients: dict[tup
     from mlplatform.spec.monitoring import MonitoringStack
 
     names = naming.Names(platform.name, env)
+
     def client(service: str) -> Any:
         if (service, platform.region) not in clients:
             session = new_session(region=platform.region)
@@ -142,8 +143,13 @@ def _seed_env(env: str, platform: Platform, endpoint_url: str, clients: dict[tup
                 Threshold=1.0,
                 ComparisonOperator="GreaterThanThreshold",
             )
-            cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="seeded by mlplatform sandbox")
             seeded.alarms.append(name)
+        if alarms:  # deployed alarms start INSUFFICIENT_DATA on AWS; the sandbox shows them healthy
+            for alarm in cw.describe_alarms(AlarmNames=alarms)["MetricAlarms"]:
+                if alarm["StateValue"] != "OK":
+                    cw.set_alarm_state(
+                        AlarmName=alarm["AlarmName"], StateValue="OK", StateReason="seeded by mlplatform sandbox"
+                    )
     for key, value in params.items():
         ssm.put_parameter(Name=names.ssm_parameter(key), Value=value, Type="String", Overwrite=True)
     return seeded

@@ -33,7 +33,7 @@ from tests.integration.conftest import (
 PROMOTE = ("promote", MODEL, "--from", "dev", "--to", "staging")
 
 
-def wait_for(path: Path, process: subprocess.Popen[str] | None = None, timeout: float = 60) -> None:
+def wait_for(path: Path, process: subprocess.Popen[str] | None = None, timeout: float = 180) -> None:
     """Poll (bounded) until `path` exists; fail early if the process ended instead."""
     deadline = time.monotonic() + timeout
     while not path.exists():
