@@ -39,11 +39,15 @@ def _resolve(raw: Any, env: str, envs: list[str], path: Path, problems: list[tup
             problems.append((path, "per_env values cannot themselves contain per_env"))
             return None
         return value
+    # Plain values are most of a blueprint: pass them through without a call (1,000-component speed).
     if isinstance(raw, dict):
-        return {k: _resolve(v, env, envs, (*path, k), problems) for k, v in raw.items()}
+        return {k: v if type(v) in _PLAIN else _resolve(v, env, envs, (*path, k), problems) for k, v in raw.items()}
     if isinstance(raw, list):
-        return [_resolve(v, env, envs, (*path, i), problems) for i, v in enumerate(raw)]
+        return [v if type(v) in _PLAIN else _resolve(v, env, envs, (*path, i), problems) for i, v in enumerate(raw)]
     return raw
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def _close(name: str, envs: list[str]) -> str:
