@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 from typer.testing import CliRunner
 
@@ -169,10 +170,10 @@ def test_warnings_print_on_stdout_and_keep_exit_0(tmp_path: Path) -> None:
     )
 
 
-def _schema() -> dict[str, object]:
+def _schema() -> dict[str, Any]:
     code, out, err = _run("schema")
     assert (code, err) == (0, "")
-    schema: dict[str, object] = json.loads(out)
+    schema: dict[str, Any] = json.loads(out)
     return schema
 
 
@@ -181,7 +182,7 @@ def test_schema_is_a_valid_json_schema() -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["additionalProperties"] is False
-    assert set(schema["required"]) == {"name", "team"}  # type: ignore[arg-type]
+    assert set(schema["required"]) == {"name", "team"}
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
