@@ -17,7 +17,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from mlplatform.components.aws.feature_store import OfflineStore, OfflineStoreArgs, offline_store
+from mlplatform.components.aws.feature_store import (
+    ATHENA_RESULTS_PREFIX,
+    FEAST_REGISTRY_KEY,
+    OfflineStore,
+    OfflineStoreArgs,
+    offline_store,
+    to_yaml,
+)
 from mlplatform.components.k8s import common
 from mlplatform.spec.feature_store import FeatureStore as StoreSpec
 
@@ -62,29 +69,38 @@ class FeatureStoreArgs:
     # The S3 offline store (bucket and Glue database, built by the AWS side's `offline_store`) when
     # the platform has AWS. Omitted: Feast's file offline store, no bucket.
     offline: OfflineStoreArgs | None = None
+    region: str = "us-east-1"  # of the offline store (Athena)
 
 
-def feast_project(platform: str, env: str, store: str) -> str:
-    """Feast project names allow letters, digits and underscores."""
-    return f"{platform}_{env}_{store}".replace("-", "_")
-
-
-def feast_yaml(project: str, host: str, password: str, offline_bucket: str | None) -> str:
-    connection = f"{host}:{REDIS_PORT},password={password}"
-    registry = f"s3://{offline_bucket}/feast/registry.db" if offline_bucket else "data/registry.db"
-    lines = [
-        f"project: {project}",
-        f"registry: {registry}",
-        f"provider: {'aws' if offline_bucket else 'local'}",
-        "online_store:",
-        "  type: redis",
-        "  redis_type: redis",
-        f'  connection_string: "{connection}"',
-        "offline_store:",
-        "  type: file",
-        "entity_key_serialization_version: 3",
-    ]
-    return "\n".join(lines) + "\n"
+def feast_yaml(project: str, host: str, password: str, offline: tuple[str, str, str] | None) -> str:
+    """feature_store.yaml for Feast: this Redis as the online store; with AWS, the Athena offline
+    store over the Glue database and the registry in the offline bucket, as the AWS FeatureStore
+    writes them (`offline` is (region, bucket, database)); without, local files."""
+    config: dict[str, object] = {
+        "project": project,
+        "provider": "local",
+        "registry": "data/registry.db",
+        "online_store": {
+            "type": "redis",
+            "redis_type": "redis",
+            "connection_string": f"{host}:{REDIS_PORT},password={password}",
+        },
+        "offline_store": {"type": "file"},
+        "entity_key_serialization_version": 3,
+    }
+    if offline is not None:
+        region, bucket, database = offline
+        config["provider"] = "aws"
+        config["registry"] = f"s3://{bucket}/{FEAST_REGISTRY_KEY}"
+        config["offline_store"] = {
+            "type": "athena",
+            "region": region,
+            "database": database,
+            "data_source": "AwsDataCatalog",
+            "workgroup": "primary",
+            "s3_staging_location": f"s3://{bucket}/{ATHENA_RESULTS_PREFIX}",
+        }
+    return to_yaml(config)
 
 
 class FeatureStore(pulumi.ComponentResource):
@@ -156,17 +172,21 @@ class FeatureStore(pulumi.ComponentResource):
             opts=child,
         )
         host = f"{physical}.{ns}.svc.cluster.local"
-        project = feast_project(scope.platform, scope.env, spec.name)
+        project = scope.names.feast_project(spec.name)
         self.offline: OfflineStore | None = None
         bucket: pulumi.Output[str | None] = pulumi.Output.from_input(None)
+        offline: pulumi.Output[tuple[str, str, str] | None] = pulumi.Output.from_input(None)
         if args.offline is not None:
             self.offline = offline_store(self, name, args.offline)
             bucket = self.offline.bucket.name
+            offline = pulumi.Output.all(self.offline.bucket.name, self.offline.database.name).apply(
+                lambda v: (args.region, str(v[0]), str(v[1]))
+            )
         self.connection_string = pulumi.Output.secret(
             self.password.result.apply(lambda pw: f"{host}:{REDIS_PORT},password={pw}")
         )
         self.feature_store_yaml = pulumi.Output.secret(
-            pulumi.Output.all(self.password.result, bucket).apply(
+            pulumi.Output.all(self.password.result, offline).apply(
                 lambda values: feast_yaml(project, host, values[0], values[1])
             )
         )

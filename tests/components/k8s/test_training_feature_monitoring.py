@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 
 import pulumi_kubernetes as k8s
+import yaml
 
 from mlplatform.components.k8s import common
 from mlplatform.program import ProgramContext
@@ -134,9 +135,15 @@ def test_redis_statefulset_persists_on_a_claim_and_is_reachable_only_from_the_pl
 
 
 def test_feast_config_points_at_redis_and_is_a_secret_output(prod) -> None:  # type: ignore[no-untyped-def]
-    feast = prod.outputs["features_feature_store_yaml"]
-    assert 'connection_string: "recs-prod-features-redis.recs-prod.svc.cluster.local:6379,password=' in feast
-    assert "registry: s3://recs-prod-features-offline-123456789012/feast/registry.db" in feast
+    data = yaml.safe_load(prod.outputs["features_feature_store_yaml"])
+    assert data["online_store"]["connection_string"].startswith(
+        "recs-prod-features-redis.recs-prod.svc.cluster.local:6379,password="
+    )
+    assert data["registry"] == "s3://recs-prod-features-offline-123456789012/feast/registry.db"
+    assert data["provider"] == "aws"
+    assert data["offline_store"]["type"] == "athena"
+    assert data["offline_store"]["database"] == "recs_prod_features"
+    assert data["offline_store"]["region"] == "eu-west-1"
     offline = [r for r in prod.resources if r.name.startswith("features-offline")]
     assert {r.type for r in offline} >= {"aws:s3/bucket:Bucket", "aws:glue/catalogDatabase:CatalogDatabase"}
     parent = next(r for r in prod.resources if r.name == "features" and r.type == "mlplatform:k8s:FeatureStore")
@@ -147,7 +154,17 @@ def test_feast_config_is_a_pulumi_secret() -> None:
     from mlplatform.components.k8s import feature_store
 
     text = feature_store.feast_yaml("shop_dev_features", "redis.shop", "pw", None)
-    assert "registry: data/registry.db" in text and "provider: local" in text  # no AWS: local files
+    local = yaml.safe_load(text)
+    assert (local["registry"], local["provider"], local["offline_store"]) == (
+        "data/registry.db",
+        "local",
+        {"type": "file"},
+    )
+    assert local["online_store"] == {
+        "type": "redis",
+        "redis_type": "redis",
+        "connection_string": "redis.shop:6379,password=pw",
+    }
 
     def probe(key: str) -> Callable[[ProgramContext], object]:
         # Feed one output into a resource input: the capture shows a secret as "[secret]".
