@@ -95,13 +95,16 @@ def taggable_types() -> frozenset[str]:
         "appautoscaling",
         "glue",
     ):
-        mod = importlib.import_module(f"pulumi_aws.{module}")
-        for _, cls in inspect.getmembers(mod, inspect.isclass):
+        package = importlib.import_module(f"pulumi_aws.{module}")
+        # pulumi_aws modules load lazily, on the first attribute read: read one to load it.
+        hasattr(package, "__mlplatform_load__")
+        classes = inspect.getmembers(package, inspect.isclass)
+        for _, cls in classes:
             init = getattr(cls, "_internal_init", None)
             if init is None:
                 continue
             source = inspect.getsource(init)
-            token = re.search(r"'(aws:[^']+)'", source)
+            token = re.search(r"__init__\(\s*['\"](aws:[^'\"]+)['\"]", source)
             if token and "tags" in inspect.signature(init).parameters:
                 found.add(token.group(1))
     return frozenset(found)
