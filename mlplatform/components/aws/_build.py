@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pulumi
@@ -203,5 +204,5 @@ def _promoted(ctx: ProgramContext, endpoint: ModelEndpointSpec) -> bool:
     return endpoint.model in ctx.models
 
 
-def _record(shared: dict[str, Any], component: str, opt_outs: list[str]) -> None:
+def _record(shared: dict[str, Any], component: str, opt_outs: Sequence[str]) -> None:
     shared["opt_outs"].extend((component, o) for o in opt_outs)

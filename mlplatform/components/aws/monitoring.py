@@ -150,7 +150,7 @@ class MonitoringStack(pulumi.ComponentResource):
                 ok_actions=actions,
                 tags=a.tags,
                 opts=pulumi.ResourceOptions(parent=self),
-                **kwargs,  # type: ignore[arg-type]
+                **kwargs,
             )
 
         alarm(

@@ -235,7 +235,7 @@ class Network(pulumi.ComponentResource):
             kind: str, suffix: str, sg: aws.ec2.SecurityGroup, description: str, **kwargs: pulumi.Input[str] | int
         ) -> None:
             cls = aws.vpc.SecurityGroupIngressRule if kind == "in" else aws.vpc.SecurityGroupEgressRule
-            cls(f"{name}-{suffix}", security_group_id=sg.id, description=description, tags=a.tags, opts=child, **kwargs)  # type: ignore[arg-type]
+            cls(f"{name}-{suffix}", security_group_id=sg.id, description=description, tags=a.tags, opts=child, **kwargs)
 
         self.endpoints_sg = getattr(self, "_interface_endpoints_sg", None) or group(
             "endpoints-sg", "vpc-endpoints", "Interface VPC endpoints: HTTPS from inside the VPC"

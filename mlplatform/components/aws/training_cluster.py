@@ -88,7 +88,7 @@ class TrainingCluster(pulumi.ComponentResource):
         spec, n, a = args.spec, args.names, args
         self.args = args
         child = pulumi.ResourceOptions(parent=self)
-        opt_out = set(spec.opt_out)
+        opt_out = {str(o) for o in spec.opt_out}
         self.opt_outs = sorted(opt_out)
         for item in self.opt_outs:
             pulumi.log.warn(f"TrainingCluster '{spec.name}': secure default '{item}' is turned off (opt_out)", self)
@@ -108,9 +108,9 @@ class TrainingCluster(pulumi.ComponentResource):
             assert self.cluster is not None
             endpoint = self.cluster.endpoint
             ca = self.cluster.certificate_authority.data
-            issuer = self.cluster.identities[0].oidcs[0].issuer  # type: ignore[index]
+            issuer = self.cluster.identities[0].oidcs[0].issuer
             cluster_sg = self.cluster.vpc_config.cluster_security_group_id
-            subnets = a.subnet_ids
+            subnets = pulumi.Output.all(*a.subnet_ids).apply(lambda ids: [str(i) for i in ids])
 
         self.oidc = aws.iam.OpenIdConnectProvider(
             f"{name}-oidc", url=issuer, client_id_lists=["sts.amazonaws.com"], tags=a.tags, opts=child
