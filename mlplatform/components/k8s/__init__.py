@@ -104,13 +104,13 @@ def build(ctx: ProgramContext) -> None:
         if isinstance(c, ClusterSpec):
             built[c.name] = TrainingCluster(c.name, TrainingClusterArgs(spec=c, scope=scope), opts)
         elif isinstance(c, FeatureStoreSpec) and c.online_store == "redis":
-            args = FeatureStoreArgs(
+            store_args = FeatureStoreArgs(
                 spec=c,
                 scope=scope,
                 offline=_offline_store_args(ctx, c),
                 region=ctx.shared.get("region", platform.region),
             )
-            built[c.name] = FeatureStore(c.name, args, opts)
+            built[c.name] = FeatureStore(c.name, store_args, opts)
 
     monitored = {e for m in platform.of_kind(MonitoringSpec) if m.target == "kubernetes" for e in m.endpoints}
     endpoints: dict[str, ModelEndpoint] = {}

@@ -138,27 +138,25 @@ class FeatureStore(pulumi.ComponentResource):
         self.headless_service = k8s.core.v1.Service(
             f"{name}-redis-headless",
             metadata=meta(headless),
-            spec={"clusterIP": "None", "selector": sel, "ports": redis_port},  # type: ignore[arg-type]
+            spec={"clusterIP": "None", "selector": sel, "ports": redis_port},
             opts=child,
         )
         self.service = k8s.core.v1.Service(
             f"{name}-redis-service",
             metadata=meta(physical),
-            spec={"type": "ClusterIP", "selector": sel, "ports": redis_port},  # type: ignore[arg-type]
+            spec={"type": "ClusterIP", "selector": sel, "ports": redis_port},
             opts=child,
         )
         self.stateful_set = k8s.apps.v1.StatefulSet(
             f"{name}-redis",
             metadata=meta(physical),
-            spec=_stateful_set_spec(  # type: ignore[arg-type]
-                sel, labels, headless, physical, secret_name, spec.redis_storage_gb
-            ),
+            spec=_stateful_set_spec(sel, labels, headless, physical, secret_name, spec.redis_storage_gb),
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.secret])),
         )
         self.network_policy = k8s.networking.v1.NetworkPolicy(
             f"{name}-redis-netpol",
             metadata=meta(physical),
-            spec={  # type: ignore[arg-type]
+            spec={
                 "podSelector": {"matchLabels": sel},
                 "policyTypes": ["Ingress"],
                 # Only from this platform environment's namespaces (serving, training).
@@ -185,11 +183,10 @@ class FeatureStore(pulumi.ComponentResource):
         self.connection_string = pulumi.Output.secret(
             self.password.result.apply(lambda pw: f"{host}:{REDIS_PORT},password={pw}")
         )
-        self.feature_store_yaml = pulumi.Output.secret(
-            pulumi.Output.all(self.password.result, offline).apply(
-                lambda values: feast_yaml(project, host, values[0], values[1])
-            )
+        rendered: pulumi.Output[str] = pulumi.Output.all(self.password.result, offline).apply(
+            lambda values: feast_yaml(project, host, values[0], values[1])
         )
+        self.feature_store_yaml: pulumi.Output[str] = pulumi.Output.secret(rendered)
         self.redis_host = host
         self.store_name = spec.name
         self.register_outputs(

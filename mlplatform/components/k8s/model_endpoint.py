@@ -193,7 +193,7 @@ class ModelEndpoint(pulumi.ComponentResource):
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=self._meta(),
-            spec=self._deployment_spec(sel),  # type: ignore[arg-type]
+            spec=self._deployment_spec(sel),
             # The HPA owns the replica count once it exists; `pulumi up` must not reset it.
             opts=pulumi.ResourceOptions.merge(
                 child, pulumi.ResourceOptions(ignore_changes=["spec.replicas"] if autoscaled else None)
@@ -202,7 +202,7 @@ class ModelEndpoint(pulumi.ComponentResource):
         self.service = k8s.core.v1.Service(
             f"{name}-service",
             metadata=self._meta(),
-            spec={  # type: ignore[arg-type]
+            spec={
                 "type": "ClusterIP",
                 "selector": sel,
                 "ports": [{"name": "http", "port": SERVICE_PORT, "targetPort": "http", "protocol": "TCP"}],
@@ -213,7 +213,7 @@ class ModelEndpoint(pulumi.ComponentResource):
             self.autoscaler = k8s.autoscaling.v2.HorizontalPodAutoscaler(
                 f"{name}-hpa",
                 metadata=self._meta(),
-                spec={  # type: ignore[arg-type]
+                spec={
                     "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": self.physical},
                     "minReplicas": spec.min_instances,
                     "maxReplicas": spec.max_instances,
@@ -233,7 +233,7 @@ class ModelEndpoint(pulumi.ComponentResource):
         self.disruption_budget = k8s.policy.v1.PodDisruptionBudget(
             f"{name}-pdb",
             metadata=self._meta(),
-            spec={  # type: ignore[arg-type]
+            spec={
                 "selector": {"matchLabels": sel},
                 "maxUnavailable": 1,
                 # A crash-looping pod must not block node drains.
@@ -244,7 +244,7 @@ class ModelEndpoint(pulumi.ComponentResource):
         self.network_policy = k8s.networking.v1.NetworkPolicy(
             f"{name}-netpol",
             metadata=self._meta(),
-            spec=self._network_policy(sel),  # type: ignore[arg-type]
+            spec=self._network_policy(sel),
             opts=child,
         )
 

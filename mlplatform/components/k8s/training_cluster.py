@@ -67,7 +67,7 @@ class TrainingCluster(pulumi.ComponentResource):
         self.limit_range = k8s.core.v1.LimitRange(
             f"{name}-limits",
             metadata=meta(f"{ns_name}-limits"),
-            spec={  # type: ignore[arg-type]
+            spec={
                 "limits": [
                     {
                         "type": "Container",
