@@ -5,13 +5,12 @@ from __future__ import annotations
 import pulumi
 import pytest
 import yaml
+from feast import repo_config  # a test dependency: Feast's own config class judges the YAML
 
 from mlplatform.components.aws.feature_store import FeatureStore, FeatureStoreArgs
 from mlplatform.spec.feature_store import FeatureStore as Spec
 from tests.components.aws.helpers import ACCESS_LOGS, ACCOUNT, KEY_ARN, REGION, TAGS, names
 from tests.components.conftest import run
-
-repo_config = pytest.importorskip("feast.repo_config", reason="feast is a test dependency (pip install -e .[test])")
 
 
 def _yaml(online_store: str) -> str:
