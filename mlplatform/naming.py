@@ -174,6 +174,7 @@ def data_capture_prefix(endpoint: str) -> str:
 def monitoring_reports_prefix(endpoint: str) -> str:
     return f"{REGISTRY_MONITORING_PREFIX}{endpoint}/"
 
+
 # SSM parameters each environment publishes under `Names.ssm_prefix()` so that the CLI finds
 # its resources without the Pulumi CLI. Values are plain strings.
 SSM_REGISTRY_BUCKET = "registry-bucket"  # bucket name

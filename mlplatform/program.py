@@ -80,8 +80,7 @@ def build(ctx: ProgramContext) -> None:
 
 def main() -> None:
     try:
-        ctx = load_context()
+        build(load_context())
     except MlplatformError as exc:
         # Raised as a RunError so `pulumi up` prints the message without a Python traceback.
         raise pulumi.RunError(str(exc)) from None
-    build(ctx)

@@ -10,9 +10,11 @@ from typing import Any, TypeVar
 
 from rich.console import Console
 
-# soft_wrap: messages are single lines users grep and tests compare exactly.
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# soft_wrap: messages are single lines users grep and tests compare exactly. Piped output
+# (CI logs, files) is not cut at rich's default 80 columns: trees and tables keep whole names.
+_PIPED_WIDTH = 160
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else _PIPED_WIDTH)
+err = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else _PIPED_WIDTH)
 
 
 def print_json(data: Any) -> None:

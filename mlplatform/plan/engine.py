@@ -195,6 +195,9 @@ def plain(value: Any) -> Any:
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        # Protobuf carries every number as a double; the program wrote an integer.
+        return int(value)
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     if isinstance(value, pulumi.Resource):

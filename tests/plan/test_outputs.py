@@ -25,7 +25,7 @@ def test_diff_lines(project: Path) -> None:
         "~ aws:sns/topic:Topic demo-prod-monitoring-alerts",
         '    kmsMasterKeyId: "arn:aws:kms:us-west-2:123456789012:key/mock-key-demo-<env>-monitoring-key" -> (unset)',
         "~ aws:cloudwatch/metricAlarm:MetricAlarm demo-prod-monitoring-latency",
-        "    threshold: 500.0 -> 200.0",
+        "    threshold: 500 -> 200",
     ]
     data = result.to_json()
     assert data["only_in_to"][0]["name"] == "demo-prod-monitoring-nat"
