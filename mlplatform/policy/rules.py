@@ -12,15 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mlplatform.plan.model import PlannedResource
+from mlplatform.spec import rules as spec_rules
 
 Severity = Literal["error", "warning"]
 
-PRODUCTION_ENVIRONMENTS = frozenset({"prod", "production"})
-
-
 def is_production(env: str | None) -> bool:
-    """Errors fail a plan only here; elsewhere they are reported."""
-    return env is not None and env.lower() in PRODUCTION_ENVIRONMENTS
+    """Errors fail a plan only here; elsewhere they are reported. The same test as validation's."""
+    return env is not None and spec_rules.is_production(env.lower())
 
 
 @dataclass

@@ -245,8 +245,39 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def opt_outs(p: Platform) -> Iterator[Finding]:
-    """Secure defaults switched off: warnings, listed wherever the platform is validated."""
+# The guardrails (mlplatform.policy rule ids) each opt-out breaks. In production an opt-out is
+# an error unless the blueprint waives every rule it breaks; elsewhere it is a warning. The
+# policy tests check that every id here is a registered rule.
+OPT_OUT_GUARDRAILS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("FeatureStore", "kms_encryption"): ("MLP-S3-001", "MLP-DDB-002"),
+    ("FeatureStore", "versioning"): ("MLP-S3-002",),
+    ("FeatureStore", "access_logging"): ("MLP-S3-004",),
+    ("FeatureStore", "point_in_time_recovery"): ("MLP-DDB-001",),
+    ("TrainingCluster", "private_endpoint"): ("MLP-EKS-001",),
+    ("TrainingCluster", "secrets_encryption"): ("MLP-EKS-002",),
+    ("TrainingCluster", "control_plane_logging"): ("MLP-EKS-003",),
+    ("ModelEndpoint", "kms_encryption"): ("MLP-SM-001", "MLP-SM-005"),
+    ("ModelEndpoint", "network_isolation"): ("MLP-SM-002",),
+    ("ModelEndpoint", "vpc"): ("MLP-SM-003",),
+    ("MonitoringStack", "kms_encryption"): ("MLP-SNS-001", "MLP-LOG-002"),
+}
+
+
+def opt_outs(p: Platform, env: str) -> Iterator[tuple[tuple[Any, ...], str, bool]]:
+    """Secure defaults switched off: (path, message, is_error). Listed wherever the platform is
+    validated; in production each one must be waived, rule by rule."""
     for i, c in enumerate(p.components):
         for name in c.opt_out:
-            yield _at(i, "opt_out"), f"secure default '{name}' is turned off"
+            rules = OPT_OUT_GUARDRAILS.get((c.kind, name), ())
+            waived = {w.rule for w in p.waivers if w.component in (None, c.name)}
+            open_rules = [r for r in rules if r not in waived]
+            if is_production(env) and open_rules:
+                yield (
+                    _at(i, "opt_out"),
+                    f"opt-out '{name}' breaks guardrail {', '.join(open_rules)} in {env}; remove it, or waive "
+                    f"each rule with Waiver(rule=..., reason=..., component='{c.name}')",
+                    True,
+                )
+            else:
+                note = f" (waived: {', '.join(rules)})" if rules and not open_rules else ""
+                yield _at(i, "opt_out"), f"secure default '{name}' is turned off{note}", False

@@ -130,7 +130,10 @@ def _validate_env(
     names_ok = "name" not in bad_fields and _ENV_NAME.match(env) is not None
     rules = [rule for rule in RULES if names_ok or rule is not physical_names]
     spec_problems = [loc.problem(at(path), text) for rule in rules for path, text in rule(spec, ctx)]
-    spec_problems.extend(loc.problem(at(path), text, severity="warning") for path, text in opt_outs(spec))
+    spec_problems.extend(
+        loc.problem(at(path), text, severity="error" if is_error else "warning")
+        for path, text, is_error in opt_outs(spec, env)
+    )
     problems.extend(spec_problems)
     ok = not bad_fields and not any(p.severity == "error" for p in problems) and len(valid) == len(components)
     return (spec if ok else None), problems

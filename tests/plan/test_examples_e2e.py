@@ -48,18 +48,29 @@ def _opted_out(tmp_path: Path, waiver: str = "") -> Path:
     return path
 
 
+def _rules_broken_in_dev(tmp_path: Path) -> list[str]:
+    """The error rules the opted-out resources break, as the planned resources show them."""
+    code, plan, output = _plan_json(str(_opted_out(tmp_path)), "--env", "dev")
+    assert code == 0, output
+    return sorted({v["rule"] for v in plan["violations"] if v["severity"] == "error" and not v["waived"]})
+
+
 def test_encryption_opt_out_without_waiver_fails_in_prod(tmp_path: Path) -> None:
-    code, plan, output = _plan_json(str(_opted_out(tmp_path)), "--env", "prod")
-    assert code == 1
-    failing = sorted({v["rule"] for v in plan["violations"] if v["severity"] == "error" and not v["waived"]})
-    assert failing, output
-    assert f"block environment 'prod': {', '.join(failing)};" in output
-    assert {"component": "features", "kind": "FeatureStore", "opt_out": "kms_encryption"} in plan["opt_outs"]
+    broken = _rules_broken_in_dev(tmp_path)
+    assert broken == ["MLP-DDB-002", "MLP-S3-001"]
+    result = runner.invoke(app, ["plan", str(_opted_out(tmp_path)), "--env", "prod", "--json"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    # The blueprint check names exactly the rules the planned resources would break.
+    assert (
+        "FeatureStore 'features', field 'opt_out': opt-out 'kms_encryption' breaks guardrail "
+        "MLP-S3-001, MLP-DDB-002 in prod" in result.output
+    )
+    assert "Traceback" not in result.output
 
 
 def test_encryption_opt_out_with_waivers_passes_and_lists_them(tmp_path: Path) -> None:
-    code, plan, _ = _plan_json(str(_opted_out(tmp_path)), "--env", "prod")
-    rules = sorted({v["rule"] for v in plan["violations"] if v["severity"] == "error"})
+    rules = _rules_broken_in_dev(tmp_path)
     waivers = ", ".join(
         f'Waiver(rule="{rule}", reason="offline features are public data", component="features")' for rule in rules
     )
@@ -67,6 +78,7 @@ def test_encryption_opt_out_with_waivers_passes_and_lists_them(tmp_path: Path) -
     assert code == 0, output
     assert sorted(w["rule"] for w in plan["waivers"]) == rules
     assert all(w["waived"] >= 1 and w["reason"] == "offline features are public data" for w in plan["waivers"])
+    assert {"component": "features", "kind": "FeatureStore", "opt_out": "kms_encryption"} in plan["opt_outs"]
 
 
 def test_opt_out_is_reported_but_passes_in_dev(tmp_path: Path) -> None:

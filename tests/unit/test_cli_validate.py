@@ -108,7 +108,15 @@ def test_json_shape_invalid_and_warnings(tmp_path: Path) -> None:
     assert entry["valid"] is False
     assert entry["environments"] == []
     common = {"file": str(blueprint), "env": None}
+    opt_out = {"file": str(blueprint), "line": 3, "component": "FeatureStore 'features'", "field": "opt_out"}
     assert entry["errors"] == [
+        {
+            **opt_out,
+            "env": "prod",
+            "message": "opt-out 'versioning' breaks guardrail MLP-S3-002 in prod; remove it, or waive each rule "
+            "with Waiver(rule=..., reason=..., component='features')",
+            "severity": "error",
+        },
         {
             **common,
             "line": 4,
@@ -116,17 +124,11 @@ def test_json_shape_invalid_and_warnings(tmp_path: Path) -> None:
             "field": "online_store",
             "message": "online_store='redis' runs on Kubernetes; set target='kubernetes'",
             "severity": "error",
-        }
+        },
     ]
     assert entry["warnings"] == [
-        {
-            **common,
-            "line": 3,
-            "component": "FeatureStore 'features'",
-            "field": "opt_out",
-            "message": "secure default 'versioning' is turned off",
-            "severity": "warning",
-        }
+        {**opt_out, "env": env, "message": "secure default 'versioning' is turned off", "severity": "warning"}
+        for env in ("dev", "staging")
     ]
 
 
@@ -162,10 +164,10 @@ def test_warnings_print_on_stdout_and_keep_exit_0(tmp_path: Path) -> None:
         "    FeatureStore(name='features', opt_out=['access_logging']),\n"
         "])\n"
     )
-    assert _run("validate", str(blueprint)) == (
+    assert _run("validate", str(blueprint), "--env", "dev") == (
         0,
         f"{blueprint}:3: warning: FeatureStore 'features', field 'opt_out': secure default 'access_logging' is "
-        f"turned off\n{blueprint}: valid for dev, staging, prod\n",
+        f"turned off\n{blueprint}: valid for dev\n",
         "",
     )
 

@@ -129,8 +129,12 @@ def test_requested_environment_must_exist() -> None:
     ]
 
 
-def test_opt_outs_are_warnings_and_the_platform_stays_valid() -> None:
-    result = validate_raw(_platform({"kind": "FeatureStore", "name": "features", "opt_out": ["versioning"]}), "bp.py")
+def test_opt_outs_are_warnings_outside_prod_and_the_platform_stays_valid() -> None:
+    result = validate_raw(
+        _platform({"kind": "FeatureStore", "name": "features", "opt_out": ["versioning"]}),
+        "bp.py",
+        envs=["dev", "staging"],
+    )
     assert result.ok
     assert [str(p) for p in result.warnings] == [
         "bp.py: warning: FeatureStore 'features', field 'opt_out': secure default 'versioning' is turned off"
