@@ -44,9 +44,11 @@ def build(ctx: ProgramContext) -> None:
         shared.setdefault(key, {})
 
     endpoints = platform.of_kind(ModelEndpointSpec)
-    served = [e for e in endpoints if _promoted(ctx, e) or (e.target == "kubernetes" and e.image)]
+    # Served = has a promoted version here. Kubernetes endpoints without one are reported by the
+    # Kubernetes side, which skips them; only SageMaker ones are reported here.
+    served = [e for e in endpoints if _promoted(ctx, e)]
     for e in endpoints:
-        if e not in served:
+        if e not in served and e.target == "sagemaker":
             pulumi.log.warn(
                 f"ModelEndpoint '{e.name}': model '{e.model}' has no promoted version in {ctx.env} "
                 f"(stack config mlplatform:models); the endpoint is left out until one is promoted"

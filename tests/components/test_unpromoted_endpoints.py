@@ -1,0 +1,31 @@
+"""An endpoint whose model has no promoted version is left out with one warning, not an error."""
+
+from __future__ import annotations
+
+import json
+
+from mlplatform import stack_config
+from mlplatform.plan.engine import run_program
+from tests.components.conftest import ROOT, STACKS
+
+
+def _run_without(stack: str, model: str) -> tuple[list[str], list[str]]:
+    config = stack_config.read(STACKS / f"Pulumi.{stack}.yaml")
+    models = dict(config.values["mlplatform:models"])
+    del models[model]
+    config.values["mlplatform:models"] = models
+    merged = {k: v if isinstance(v, str) else json.dumps(v) for k, v in stack_config.project_defaults(ROOT).items()}
+    merged.update(config.as_pulumi_config())
+    captured = run_program(STACKS / "__main__.py", project="mlplatform", stack=stack, config=merged, region="eu-west-1")
+    return captured.warnings, [r.name for r in captured.resources]
+
+
+def test_kubernetes_endpoint_without_a_version_is_skipped_with_one_warning() -> None:
+    warnings, names = _run_without("recs-prod", "recs-ranker")
+    about = [w for w in warnings if "'ranker'" in w]
+    assert about == [
+        "ModelEndpoint 'ranker' skipped: model 'recs-ranker' has no promoted version in the stack config "
+        "(mlplatform:models); promote one with `mlplatform promote recs-ranker`",
+        "MonitoringStack 'monitoring': endpoint 'ranker' was not built; not watched",
+    ]
+    assert "ranker" not in names and "embedder" in names
