@@ -74,6 +74,8 @@ def build(ctx: ProgramContext) -> None:
 
     aws.build(ctx)
     k8s.build(ctx)
+    # Secure defaults turned off, as (component, opt-out) pairs both sides recorded.
+    pulumi.export("opt_outs", [f"{c}:{o}" for c, o in ctx.shared.get("opt_outs", [])])
     pulumi.export("platform", ctx.platform.name)
     pulumi.export("environment", ctx.env)
 

@@ -199,7 +199,6 @@ def build(ctx: ProgramContext) -> None:
     pulumi.export("registry_bucket", core.registry.name)
     pulumi.export("ledger_table", core.ledger.name)
     pulumi.export("kms_key_arn", core.key.arn)
-    pulumi.export("opt_outs", [f"{c}:{o}" for c, o in shared["opt_outs"]])
 
 
 def _promoted(ctx: ProgramContext, endpoint: ModelEndpointSpec) -> bool:

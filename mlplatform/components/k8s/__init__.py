@@ -104,6 +104,9 @@ def build(ctx: ProgramContext) -> None:
         if isinstance(c, ClusterSpec):
             built[c.name] = TrainingCluster(c.name, TrainingClusterArgs(spec=c, scope=scope), opts)
         elif isinstance(c, FeatureStoreSpec) and c.online_store == "redis":
+            for item in c.opt_out:
+                pulumi.log.warn(f"FeatureStore '{c.name}': secure default '{item}' is turned off (opt_out)")
+            ctx.shared.setdefault("opt_outs", []).extend((c.name, item) for item in c.opt_out)
             store_args = FeatureStoreArgs(
                 spec=c,
                 scope=scope,
