@@ -16,6 +16,7 @@ from mlplatform.spec import rules as spec_rules
 
 Severity = Literal["error", "warning"]
 
+
 def is_production(env: str | None) -> bool:
     """Errors fail a plan only here; elsewhere they are reported. The same test as validation's."""
     return env is not None and spec_rules.is_production(env.lower())

@@ -209,6 +209,25 @@ def targets(p: Platform, ctx: Context) -> Iterator[Finding]:
             )
         if isinstance(c, TrainingCluster) and c.target == "kubernetes" and c.node_pools:
             yield _at(i, "node_pools"), "node_pools need target='eks'; an existing cluster brings its own nodes"
+        for name in c.opt_out:
+            if c.target == "kubernetes" and (c.kind, name) not in _KUBERNETES_OPT_OUTS:
+                yield (
+                    _at(i, "opt_out"),
+                    (
+                        f"opt-out '{name}' has no effect on target='kubernetes' (it turns off an AWS-managed "
+                        "default); remove it"
+                    ),
+                )
+
+
+# Opt-outs that still mean something on target="kubernetes": the S3 offline store of a
+# Kubernetes FeatureStore keeps the AWS bucket defaults. The others are SageMaker, EKS or
+# CloudWatch settings a Kubernetes component does not create.
+_KUBERNETES_OPT_OUTS = {
+    ("FeatureStore", "kms_encryption"),
+    ("FeatureStore", "versioning"),
+    ("FeatureStore", "access_logging"),
+}
 
 
 def environment_rules(p: Platform, ctx: Context) -> Iterator[Finding]:
@@ -268,6 +287,8 @@ def opt_outs(p: Platform, env: str) -> Iterator[tuple[tuple[Any, ...], str, bool
     validated; in production each one must be waived, rule by rule."""
     for i, c in enumerate(p.components):
         for name in c.opt_out:
+            if c.target == "kubernetes" and (c.kind, name) not in _KUBERNETES_OPT_OUTS:
+                continue  # reported by `targets`: it has no effect there
             rules = OPT_OUT_GUARDRAILS.get((c.kind, name), ())
             waived = {w.rule for w in p.waivers if w.component in (None, c.name)}
             open_rules = [r for r in rules if r not in waived]
