@@ -171,12 +171,13 @@ class FeatureStore(pulumi.ComponentResource):
     def _feature_groups(self, name: str) -> None:
         spec, n, a = self.args.spec, self.args.names, self.args
         child = pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(
+        role = policies.service_role(
             f"{name}-feature-groups-role",
-            name=n.role(spec.name, "feature-groups"),
-            assume_role_policy=policies.assume_role("sagemaker.amazonaws.com", a.account_id),
-            tags=a.tags,
-            opts=child,
+            n.role(spec.name, "feature-groups"),
+            "sagemaker.amazonaws.com",
+            a.tags,
+            child,
+            account_id=a.account_id,
         )
         prefix = pulumi.Output.concat(self.offline.bucket.arn, f"/{SAGEMAKER_OFFLINE_PREFIX}/*")
         glue = f"arn:{a.partition}:glue:{a.region}:{a.account_id}"

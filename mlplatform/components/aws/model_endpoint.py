@@ -75,12 +75,13 @@ class ModelEndpoint(pulumi.ComponentResource):
         network = None if "vpc" in opt_out else a.network
         self.endpoint_name = n.endpoint(spec.name)
 
-        self.role = aws.iam.Role(
+        self.role = policies.service_role(
             f"{name}-role",
-            name=n.role(spec.name, "execution"),
-            assume_role_policy=policies.assume_role("sagemaker.amazonaws.com", a.account_id),
-            tags=a.tags,
-            opts=child,
+            n.role(spec.name, "execution"),
+            "sagemaker.amazonaws.com",
+            a.tags,
+            child,
+            account_id=a.account_id,
         )
         self.role_policy = aws.iam.RolePolicy(
             f"{name}-role-policy",

@@ -253,12 +253,13 @@ class MonitoringStack(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         reports = pulumi.Output.concat(a.registry_bucket_arn, "/", naming.monitoring_reports_prefix(endpoint.name))
         captured = pulumi.Output.concat(a.registry_bucket_arn, "/", naming.data_capture_prefix(endpoint.name))
-        role = aws.iam.Role(
+        role = policies.service_role(
             f"{name}-{endpoint.name}-monitor-role",
-            name=n.role(endpoint.name, "monitor"),
-            assume_role_policy=policies.assume_role("sagemaker.amazonaws.com", a.account_id),
-            tags=a.tags,
-            opts=child,
+            n.role(endpoint.name, "monitor"),
+            "sagemaker.amazonaws.com",
+            a.tags,
+            child,
+            account_id=a.account_id,
         )
         policy = aws.iam.RolePolicy(
             f"{name}-{endpoint.name}-monitor-policy",

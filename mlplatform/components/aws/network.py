@@ -186,12 +186,13 @@ class Network(pulumi.ComponentResource):
             tags=a.tags,
             opts=child,
         )
-        flow_role = aws.iam.Role(
+        flow_role = policies.service_role(
             f"{name}-flow-logs-role",
-            name=n.role("network", "flow-logs"),
-            assume_role_policy=policies.assume_role("vpc-flow-logs.amazonaws.com", a.account_id),
-            tags=a.tags,
-            opts=child,
+            n.role("network", "flow-logs"),
+            "vpc-flow-logs.amazonaws.com",
+            a.tags,
+            child,
+            account_id=a.account_id,
         )
         aws.iam.RolePolicy(
             f"{name}-flow-logs-policy",

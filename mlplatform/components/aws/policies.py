@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
 Statement = dict[str, Any]
 
@@ -86,6 +87,24 @@ def assume_role(service: str, account_id: str | None = None) -> pulumi.Output[st
     if account_id:
         statement["Condition"] = {"StringEquals": {"aws:SourceAccount": account_id}}
     return document(statement)
+
+
+def service_role(
+    resource_name: str,
+    role_name: str,
+    service: str,
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+    account_id: str | None = None,
+) -> aws.iam.Role:
+    """An IAM role an AWS service assumes (see `assume_role`), named and tagged like the rest."""
+    return aws.iam.Role(
+        resource_name,
+        name=role_name,
+        assume_role_policy=assume_role(service, account_id),
+        tags=tags,
+        opts=opts,
+    )
 
 
 def tls_only(bucket_arn: pulumi.Input[str], log_delivery_account: str | None = None) -> pulumi.Output[str]:

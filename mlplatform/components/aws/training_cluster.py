@@ -143,12 +143,13 @@ class TrainingCluster(pulumi.ComponentResource):
     def _cluster(self, name: str, opt_out: set[str]) -> None:
         spec, n, a = self.args.spec, self.args.names, self.args
         child = pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(
+        role = policies.service_role(
             f"{name}-cluster-role",
-            name=n.role(spec.name, "cluster"),
-            assume_role_policy=policies.assume_role("eks.amazonaws.com", a.account_id),
-            tags=a.tags,
-            opts=child,
+            n.role(spec.name, "cluster"),
+            "eks.amazonaws.com",
+            a.tags,
+            child,
+            account_id=a.account_id,
         )
         attachment = aws.iam.RolePolicyAttachment(
             f"{name}-cluster-policy",
@@ -200,12 +201,8 @@ class TrainingCluster(pulumi.ComponentResource):
     def _node_groups(self, name: str, cluster_sg: pulumi.Input[str], subnets: pulumi.Input[list[str]]) -> None:
         spec, n, a = self.args.spec, self.args.names, self.args
         child = pulumi.ResourceOptions(parent=self)
-        self.node_role = aws.iam.Role(
-            f"{name}-node-role",
-            name=n.role(spec.name, "nodes"),
-            assume_role_policy=policies.assume_role("ec2.amazonaws.com"),
-            tags=a.tags,
-            opts=child,
+        self.node_role = policies.service_role(
+            f"{name}-node-role", n.role(spec.name, "nodes"), "ec2.amazonaws.com", a.tags, child
         )
         attachments = [
             aws.iam.RolePolicyAttachment(
