@@ -128,24 +128,24 @@ def promote(
         target_manifest = replace(manifest, promoted_from=source, promoted_at=now())
         target_manifest.model_package_arn = packages.ensure(dst_aws, manifest, outcome.uri)
         manifests.write(dst_aws, target_manifest, exclusive=False)
-        entry = Entry(
-            action="promote",
-            model=model,
-            version=version,
-            env=target,
-            by=by or current_user(),
-            at=now(),
-            reason=reason or "",
-            from_env=source,
-            previous_version=outcome.previous_version,
-            gates=report.passed,
-            uri=outcome.uri,
-            sha256=manifest.sha256,
-            image=manifest.image,
-            identity=caller_identity(dst_aws),
-        )
         outcome.entry = _record(
-            dst, ledger, model, PromotedModel(version, outcome.uri, manifest.sha256, manifest.image), entry
+            dst,
+            dst_aws,
+            ledger,
+            manifest,
+            outcome.uri,
+            Entry(
+                action="promote",
+                model=model,
+                version=version,
+                env=target,
+                by=by or current_user(),
+                at=now(),
+                reason=reason or "",
+                from_env=source,
+                previous_version=outcome.previous_version,
+                gates=report.passed,
+            ),
         )
     return outcome
 
@@ -176,10 +176,13 @@ def _copy_into(src: Aws, dst: Aws, manifest: manifests.Manifest, progress: Progr
         )
 
 
-def _record(env: Environment, ledger: Ledger, model: str, promoted: PromotedModel, entry: Entry) -> Entry:
-    """Stack file, then ledger; the stack file is put back if the ledger write fails."""
+def _record(env: Environment, aws: Aws, ledger: Ledger, manifest: manifests.Manifest, uri: str, entry: Entry) -> Entry:
+    """Stack file, then ledger; the stack file is put back if the ledger write fails. The
+    entry's artifact fields (checksum, image) and the caller identity are filled in here."""
+    entry = replace(entry, uri=uri, sha256=manifest.sha256, image=manifest.image, identity=caller_identity(aws))
     checkpoint("before-stack-file")
-    old = stackfile.update(env.stack_path, model, promoted)
+    promoted = PromotedModel(entry.version, uri, manifest.sha256, manifest.image)
+    old = stackfile.update(env.stack_path, entry.model, promoted)
     try:
         checkpoint("before-ledger")
         return ledger.append(entry)
@@ -249,23 +252,23 @@ def rollback(
     outcome.uri = manifest.uri(aws.registry_bucket)
     outcome.sha256 = manifest.sha256
     with lock.hold(aws, model, f"rollback {model} {current} -> {to_version} in {env_name}"):
-        entry = Entry(
-            action="rollback",
-            model=model,
-            version=to_version,
-            env=env_name,
-            by=by or current_user(),
-            at=now(),
-            reason=reason or "",
-            previous_version=current,
-            gates=report.passed,
-            uri=outcome.uri,
-            sha256=manifest.sha256,
-            image=manifest.image,
-            identity=caller_identity(aws),
-        )
         outcome.entry = _record(
-            env, ledger, model, PromotedModel(to_version, outcome.uri, manifest.sha256, manifest.image), entry
+            env,
+            aws,
+            ledger,
+            manifest,
+            outcome.uri,
+            Entry(
+                action="rollback",
+                model=model,
+                version=to_version,
+                env=env_name,
+                by=by or current_user(),
+                at=now(),
+                reason=reason or "",
+                previous_version=current,
+                gates=report.passed,
+            ),
         )
     return outcome
 
