@@ -14,10 +14,9 @@ from ruamel.yaml import YAML
 from mlplatform import stack_config
 from mlplatform.blueprint import load
 from mlplatform.spec.model_endpoint import ModelEndpoint
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SHARED
 
-# CI clones the repository next to a copy of shared/, as here: read the upstream schema from there.
-SHARED = ROOT.parent / "shared"
+# CI clones the repository next to a copy of shared/: read the upstream schema from there.
 PROJECT_SCHEMA = SHARED / "schemas" / "pulumi-project.schema.json"
 STACK_FILES = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
 

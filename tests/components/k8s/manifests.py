@@ -16,9 +16,10 @@ import kubernetes_validate
 import yaml
 
 from mlplatform.plan.model import PlannedResource
+from tests.conftest import SHARED
 
 ROOT = Path(__file__).resolve().parents[3]
-CRDS = ROOT.parent / "shared" / "crds"
+CRDS = SHARED / "crds"
 KUBERNETES_VERSION = "1.33"
 SECRET = "[secret]"  # what the capture shows for a secret value
 
