@@ -23,11 +23,16 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
     "blueprint": ({"spec", "errors"}, {"pulumi", "pulumi_aws", "pulumi_kubernetes", "boto3"}),
     "stack_config": ({"errors"}, {"pulumi", "pulumi_aws", "pulumi_kubernetes", "boto3"}),
     "policy": ({"plan", "spec", "errors"}, {"pulumi_aws", "pulumi_kubernetes", "boto3"}),
+    # The per-run context sits below both the program that fills it and the components that read it.
+    "context": ({"spec", "naming", "stack_config"}, {"pulumi_aws", "pulumi_kubernetes", "boto3"}),
     "components": (
-        {"spec", "naming", "errors", "program", "stack_config", "components"},
+        {"spec", "naming", "errors", "context", "stack_config", "components"},
         {"boto3"},
     ),
-    "program": ({"components", "blueprint", "spec", "naming", "stack_config", "errors"}, {"boto3"}),
+    "program": (
+        {"components", "context", "blueprint", "spec", "naming", "stack_config", "errors"},
+        {"boto3"},
+    ),
     "promotion": (
         {"spec", "naming", "stack_config", "blueprint", "errors", "promotion"},
         {"pulumi_aws", "pulumi_kubernetes"},

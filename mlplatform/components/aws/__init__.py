@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mlplatform.program import ProgramContext
+    from mlplatform.context import ProgramContext
 
 
 def build(ctx: ProgramContext) -> None:

@@ -22,7 +22,7 @@ from mlplatform.spec.network import Network as NetworkSpec
 from mlplatform.spec.training_cluster import TrainingCluster as TrainingClusterSpec
 
 if TYPE_CHECKING:
-    from mlplatform.program import ProgramContext
+    from mlplatform.context import ProgramContext
 
 PRODUCTION_ENVS = ("prod", "production")
 

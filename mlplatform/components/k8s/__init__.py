@@ -27,7 +27,7 @@ from mlplatform.spec.monitoring import MonitoringStack as MonitoringSpec
 from mlplatform.spec.training_cluster import TrainingCluster as ClusterSpec
 
 if TYPE_CHECKING:
-    from mlplatform.program import ProgramContext
+    from mlplatform.context import ProgramContext
 
 __all__ = [
     "FeatureStore",

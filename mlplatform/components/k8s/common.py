@@ -15,9 +15,9 @@ from typing import Any
 import pulumi
 
 from mlplatform import naming
+from mlplatform.context import MANAGED_BY
 from mlplatform.errors import MlplatformError
 
-MANAGED_BY = "mlplatform"
 # Kubernetes groups the project labels with; mirrors the AWS tag keys mlplatform:<key>.
 LABEL_PREFIX = "mlplatform.io"
 

@@ -11,9 +11,9 @@ import pulumi_kubernetes as k8s
 
 from mlplatform import naming
 from mlplatform.components import k8s as k8s_components
+from mlplatform.context import ProgramContext
 from mlplatform.plan.engine import Captured, capture
 from mlplatform.plan.model import PlannedResource
-from mlplatform.program import ProgramContext
 from mlplatform.spec.platform import KubernetesCluster, Platform
 from mlplatform.stack_config import PromotedModel
 

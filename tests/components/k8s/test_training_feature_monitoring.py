@@ -9,7 +9,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from mlplatform.components.k8s import common
-from mlplatform.program import ProgramContext
+from mlplatform.context import ProgramContext
 from mlplatform.spec.feature_store import FeatureStore
 from mlplatform.spec.model_endpoint import ModelEndpoint
 from mlplatform.spec.monitoring import MonitoringStack
