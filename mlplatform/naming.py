@@ -216,6 +216,15 @@ def ledger_sort(seq: int) -> str:
 # bucket policy and lifecycle rules may refer to these prefixes.
 REGISTRY_MODELS_PREFIX = "models/"
 REGISTRY_LOCKS_PREFIX = "locks/"
+# Where training jobs write their output. Promoted versions under models/ are written only by
+# `register` and `promote` (which copy from here); the platform's workload roles are denied
+# writes there by the registry's bucket policy.
+REGISTRY_STAGING_PREFIX = "staging/"
+
+
+def training_output_prefix(cluster: str) -> str:
+    """Where the jobs of one TrainingCluster write artifacts, e.g. staging/train/."""
+    return f"{REGISTRY_STAGING_PREFIX}{cluster}/"
 
 
 def registry_version_prefix(model: str, version: str) -> str:

@@ -56,6 +56,7 @@ def build(ctx: ProgramContext) -> None:
     monitors = [m for m in platform.of_kind(MonitoringSpec) if m.target == "aws"]
     watched = {e for m in monitors for e in m.endpoints}
     sagemaker = [e for e in served if e.target == "sagemaker"]
+    clusters = [c for c in platform.of_kind(TrainingClusterSpec) if c.target == "eks"]
 
     def alarms(endpoint: str) -> list[str]:
         return [n.alarm(endpoint, m) for m in naming.ENDPOINT_ALARM_METRICS] if endpoint in watched else []
@@ -76,13 +77,17 @@ def build(ctx: ProgramContext) -> None:
                 for e in served
             ],
             protect=protect,
+            workload_roles=_workload_roles(ctx, clusters, sagemaker, watched),
         ),
     )
+    # The access-logs bucket by a name that carries its policy: logging configurations wait for it.
     shared.update(
-        core=core, kms_key=core.key, registry_bucket=core.registry.bucket, access_logs_bucket=core.access_logs.name
+        core=core,
+        kms_key=core.key,
+        registry_bucket=core.registry.bucket,
+        access_logs_bucket=core.access_logs.log_target,
     )
 
-    clusters = [c for c in platform.of_kind(TrainingClusterSpec) if c.target == "eks"]
     needs_network = platform.network is not None or sagemaker or any(not c.existing_cluster for c in clusters)
     network: Network | None = None
     if needs_network:
@@ -115,7 +120,7 @@ def build(ctx: ProgramContext) -> None:
                 account_id=account_id,
                 region=region,
                 kms_key_arn=core.key.arn,
-                access_logs_bucket=core.access_logs.name,
+                access_logs_bucket=core.access_logs.log_target,
                 partition=partition,
                 protect=protect,
             ),
@@ -140,10 +145,11 @@ def build(ctx: ProgramContext) -> None:
                 partition=partition,
             ),
         )
-        # Training jobs read features and write model versions to the registry, nothing else.
+        # Training jobs read features and write their output to the registry's staging prefix,
+        # nothing else: promoted versions under models/ are written by promotion only.
         for store in stores.values():
             store.grant_read(cluster.job_role, tc.name)
-        core.grant_registry_write(cluster.job_role, tc.name)
+        core.grant_training_output(cluster.job_role, tc.name)
         shared["training_clusters"][tc.name] = cluster
         shared["kubernetes_providers"][tc.name] = cluster.provider
         _record(shared, tc.name, cluster.opt_outs)
@@ -199,6 +205,22 @@ def build(ctx: ProgramContext) -> None:
     pulumi.export("registry_bucket", core.registry.name)
     pulumi.export("ledger_table", core.ledger.name)
     pulumi.export("kms_key_arn", core.key.arn)
+
+
+def _workload_roles(
+    ctx: ProgramContext,
+    clusters: Sequence[TrainingClusterSpec],
+    sagemaker: Sequence[ModelEndpointSpec],
+    watched: set[str],
+) -> list[str]:
+    """Roles the platform creates for code it runs (training jobs, serving, Model Monitor)."""
+    n = ctx.names
+    roles = [n.role(c.name, "jobs") for c in clusters]
+    for e in sagemaker:
+        roles.append(n.role(e.name, "execution"))
+        if e.name in watched and e.data_capture_percent > 0:
+            roles.append(n.role(e.name, "monitor"))
+    return roles
 
 
 def _promoted(ctx: ProgramContext, endpoint: ModelEndpointSpec) -> bool:

@@ -28,6 +28,8 @@ class BucketSettings:
     extra_rules: list[aws.s3.BucketLifecycleConfigurationRuleArgs] = field(default_factory=list)
     force_destroy: bool = False
     log_delivery_account: str | None = None  # set on the bucket that receives access logs
+    protect: bool = False  # the bucket cannot be deleted by `pulumi up` (prod registries)
+    policy_statements: list[policies.Statement] = field(default_factory=list)  # beyond TLS-only
 
 
 @dataclass
@@ -44,11 +46,23 @@ class SecureBucket:
     def name(self) -> pulumi.Output[str]:
         return self.bucket.bucket
 
+    @property
+    def log_target(self) -> pulumi.Output[str]:
+        """The bucket's name, available once its policy exists: PutBucketLogging checks that the
+        logging service may write to the target bucket, so a BucketLogging that names this bucket
+        through here waits for the policy that grants it (the URN is known even in a preview)."""
+        return pulumi.Output.all(self.bucket.bucket, self.policy.urn).apply(lambda v: str(v[0]))
+
 
 def secure_bucket(parent: pulumi.Resource, name: str, s: BucketSettings) -> SecureBucket:
     """Create the bucket and its settings as children of `parent`, named `<name>-<part>`."""
-    opts = pulumi.ResourceOptions(parent=parent)
-    bucket = aws.s3.Bucket(name, bucket=s.bucket_name, force_destroy=s.force_destroy, tags=s.tags, opts=opts)
+    bucket = aws.s3.Bucket(
+        name,
+        bucket=s.bucket_name,
+        force_destroy=s.force_destroy,
+        tags=s.tags,
+        opts=pulumi.ResourceOptions(parent=parent, protect=s.protect),
+    )
     after_bucket = pulumi.ResourceOptions(parent=parent, depends_on=[bucket])
     aws.s3.BucketOwnershipControls(
         f"{name}-ownership",
@@ -89,11 +103,12 @@ def secure_bucket(parent: pulumi.Resource, name: str, s: BucketSettings) -> Secu
     policy = aws.s3.BucketPolicy(
         f"{name}-policy",
         bucket=bucket.id,
-        policy=policies.tls_only(bucket.arn, s.log_delivery_account),
+        policy=policies.tls_only(bucket.arn, s.log_delivery_account, s.policy_statements),
         # A bucket policy is rejected as "public" while the public access block is being created.
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[public_access_block]),
     )
     if s.access_logs_bucket is not None:
+        # Pass the target as `SecureBucket.log_target`, so that this waits for its policy.
         aws.s3.BucketLogging(
             f"{name}-logging",
             bucket=bucket.id,

@@ -47,6 +47,9 @@ class PlatformCoreArgs:
     endpoints: list[EndpointRecord] = field(default_factory=list)
     protect: bool = False  # prod: key, registry and ledger cannot be deleted by `pulumi up`
     registry_noncurrent_days: int = 365
+    # Names of the IAM roles the platform creates for workloads (training jobs, endpoints,
+    # monitors): the registry's bucket policy denies them writes and deletes under models/.
+    workload_roles: list[str] = field(default_factory=list)
 
 
 class PlatformCore(pulumi.ComponentResource):
@@ -91,9 +94,13 @@ class PlatformCore(pulumi.ComponentResource):
                 bucket_name=n.registry_bucket(args.account_id),
                 tags=tags,
                 kms_key_arn=self.key.arn,
-                access_logs_bucket=self.access_logs.name,
+                access_logs_bucket=self.access_logs.log_target,
                 access_logs_prefix=f"{n.registry_bucket(args.account_id)}/",
                 noncurrent_days=args.registry_noncurrent_days,
+                protect=args.protect,
+                policy_statements=promoted_versions_immutable(
+                    n.registry_bucket(args.account_id), args.workload_roles, args.account_id, args.partition
+                ),
                 extra_rules=[
                     # A promotion lock outlives its process only when that process crashed.
                     aws.s3.BucketLifecycleConfigurationRuleArgs(
@@ -173,28 +180,80 @@ class PlatformCore(pulumi.ComponentResource):
             }
         )
 
-    def registry_write_statements(self) -> list[policies.Statement]:
-        """Write model versions under models/ (nothing else) and use the key for them."""
-        models = pulumi.Output.concat(self.registry.arn, "/", naming.REGISTRY_MODELS_PREFIX, "*")
+    def training_output_statements(self, cluster: str) -> list[policies.Statement]:
+        """Read and write training output under staging/<cluster>/ (nothing else in the registry)
+        and use the key for it. `mlplatform register --artifact s3://...` copies a result from
+        there into models/; promoted versions stay out of the jobs' reach."""
+        prefix = naming.training_output_prefix(cluster)
+        output = pulumi.Output.concat(self.registry.arn, "/", prefix, "*")
         return [
-            policies.allow(["s3:GetObject", "s3:PutObject"], models, sid="WriteModelArtifacts"),
             policies.allow(
-                ["s3:ListBucket"],
-                self.registry.arn,
-                sid="ListModelArtifacts",
-                StringLike={"s3:prefix": [f"{naming.REGISTRY_MODELS_PREFIX}*"]},
+                ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"], output, sid="WriteTrainingOutput"
+            ),
+            policies.allow(
+                ["s3:ListBucket"], self.registry.arn, sid="ListTrainingOutput", StringLike={"s3:prefix": [f"{prefix}*"]}
             ),
             policies.allow(policies.KMS_USE, self.key.arn, sid="UsePlatformKey"),
         ]
 
-    def grant_registry_write(self, role: aws.iam.Role, label: str) -> aws.iam.RolePolicy:
-        """Let `role` write model artifacts to the registry (e.g. a training job role)."""
+    def grant_training_output(self, role: aws.iam.Role, cluster: str) -> aws.iam.RolePolicy:
+        """Let a training cluster's job role write its output to the registry's staging prefix."""
         return aws.iam.RolePolicy(
-            f"{self._name}-registry-write-{label}",
+            f"{self._name}-training-output-{cluster}",
             role=role.id,
-            policy=policies.document(*self.registry_write_statements()),
-            opts=pulumi.ResourceOptions(parent=self),
+            policy=policies.document(*self.training_output_statements(cluster)),
+            opts=pulumi.ResourceOptions(
+                parent=self, aliases=[pulumi.Alias(name=f"{self._name}-registry-write-{cluster}")]
+            ),
         )
+
+
+def promoted_versions_immutable(
+    bucket: str, workload_roles: list[str], account_id: str, partition: str
+) -> list[policies.Statement]:
+    """Deny the platform's workload roles any write or delete under models/: a promoted version
+    is re-downloaded by SageMaker on every scale-out, so nothing but promotion may change it.
+
+    A Deny on the principals (not a conditional-write requirement for everyone) because S3
+    rejects CopyObject into a prefix whose policy enforces If-None-Match, and promotion copies
+    server-side ("Enforce conditional writes on Amazon S3 buckets", S3 User Guide)."""
+    if not workload_roles:
+        return []
+    return [
+        {
+            "Sid": "DenyWorkloadWritesToPromotedVersions",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObject"],
+            "Resource": f"arn:{partition}:s3:::{bucket}/{naming.REGISTRY_MODELS_PREFIX}*",
+            "Condition": {
+                "ArnLike": {
+                    "aws:PrincipalArn": [f"arn:{partition}:iam::{account_id}:role/{r}" for r in sorted(workload_roles)]
+                }
+            },
+        }
+    ]
+
+
+# What CloudWatch Logs may do with the key, as the CloudWatch Logs User Guide lists it
+# ("Encrypt log data in CloudWatch Logs using AWS KMS": kms:Encrypt*, kms:Decrypt*,
+# kms:ReEncrypt*, kms:GenerateDataKey*, kms:Describe*), spelled out action by action.
+LOGS_KEY_ACTIONS = [
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+]
+# What an AWS service publishing to an encrypted SNS topic needs (SNS Developer Guide, "Enable
+# compatibility between event sources from AWS services and encrypted topics":
+# kms:GenerateDataKey* and kms:Decrypt); the EventBridge troubleshooting guide names
+# kms:Decrypt and kms:GenerateDataKey for events.amazonaws.com.
+TOPIC_PUBLISHER_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
 
 
 def key_policy(account_id: str, region: str, partition: str) -> pulumi.Output[str]:
@@ -214,19 +273,28 @@ def key_policy(account_id: str, region: str, partition: str) -> pulumi.Output[st
             "Sid": "CloudWatchLogsEncryptsLogGroups",
             "Effect": "Allow",
             "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-            "Action": policies.KMS_USE,
+            "Action": LOGS_KEY_ACTIONS,
             "Resource": "*",
             "Condition": {
                 "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account_id}:*"}
             },
         },
         {
-            "Sid": "AlarmsAndEventsPublishToEncryptedTopics",
+            "Sid": "AlarmsPublishToEncryptedTopics",
             "Effect": "Allow",
-            "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": TOPIC_PUBLISHER_ACTIONS,
             "Resource": "*",
             "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        },
+        {
+            # No aws:SourceAccount / aws:SourceArn here: EventBridge's KMS requests for an
+            # encrypted topic do not carry them, so such a condition drops every event.
+            "Sid": "EventsPublishToEncryptedTopics",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": TOPIC_PUBLISHER_ACTIONS,
+            "Resource": "*",
         },
         {
             "Sid": "ServicesUseKeyForAccount",

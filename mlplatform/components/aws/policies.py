@@ -107,10 +107,15 @@ def service_role(
     )
 
 
-def tls_only(bucket_arn: pulumi.Input[str], log_delivery_account: str | None = None) -> pulumi.Output[str]:
+def tls_only(
+    bucket_arn: pulumi.Input[str],
+    log_delivery_account: str | None = None,
+    extra: list[Statement] | None = None,
+) -> pulumi.Output[str]:
     """Bucket policy denying every request not made over TLS (a Deny on `s3:*` is the standard
     guard and grants nothing). With `log_delivery_account`, S3 server access logs of that
-    account's buckets may be written here (the bucket enforces owner, so no ACLs)."""
+    account's buckets may be written here (the bucket enforces owner, so no ACLs). `extra`
+    statements follow (e.g. the registry's deny of writes to promoted versions)."""
     objects = pulumi.Output.concat(bucket_arn, "/*")
     deny: Statement = {
         "Sid": "DenyInsecureTransport",
@@ -130,7 +135,7 @@ def tls_only(bucket_arn: pulumi.Input[str], log_delivery_account: str | None = N
             "Resource": objects,
             "Condition": {"StringEquals": {"aws:SourceAccount": log_delivery_account}},
         }
-    return document(deny, logs)
+    return document(deny, logs, *(extra or []))
 
 
 def kms_use(key_arn: pulumi.Input[str] | None) -> Statement | None:

@@ -25,6 +25,7 @@ def _core(protect: bool) -> None:
             models=["fraud-xgb"],
             endpoints=[EndpointRecord("scorer", "fraud-xgb", "sagemaker", "fraud-dev-scorer", ["a1", "a2"])],
             protect=protect,
+            workload_roles=["fraud-dev-train-jobs", "fraud-dev-scorer-execution"],
         ),
     )
 
@@ -62,15 +63,62 @@ def test_key_policy_allows_the_services_that_use_the_key_without_wildcard_action
     assert not [a for a in actions(policy) if "*" in a]
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     assert by_sid["CloudWatchLogsEncryptsLogGroups"]["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
-    assert set(by_sid["AlarmsAndEventsPublishToEncryptedTopics"]["Principal"]["Service"]) == {
-        "cloudwatch.amazonaws.com",
-        "events.amazonaws.com",
-    }
+    assert by_sid["AlarmsPublishToEncryptedTopics"]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert by_sid["EventsPublishToEncryptedTopics"]["Principal"] == {"Service": "events.amazonaws.com"}
     via = by_sid["ServicesUseKeyForAccount"]["Condition"]["StringEquals"]["kms:ViaService"]
     assert {"sagemaker.us-east-1.amazonaws.com", "eks.us-east-1.amazonaws.com", "sns.us-east-1.amazonaws.com"} <= set(
         via
     )
     assert by_sid["AccountAdministersKeyThroughIam"]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+
+
+# EventBridge User Guide, "Troubleshooting Amazon EventBridge: My rule runs, but I don't see any
+# messages published into my Amazon SNS topic" (scenario 2), and SNS Developer Guide, "Enable
+# compatibility between event sources from AWS services and encrypted topics": the key policy lets
+# events.amazonaws.com kms:Decrypt and kms:GenerateDataKey with no aws:SourceAccount/SourceArn.
+def test_key_policy_lets_eventbridge_publish_to_encrypted_topics_without_source_conditions(dev: Resources) -> None:
+    statements = dev.policy(dev.named("core-key"))["Statement"]
+    events = [s for s in statements if "events.amazonaws.com" in str(s.get("Principal"))]
+    assert len(events) == 1
+    assert events[0]["Principal"] == {"Service": "events.amazonaws.com"}
+    assert set(events[0]["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
+    assert "Condition" not in events[0]
+
+
+# CloudWatch Logs User Guide, "Encrypt log data in CloudWatch Logs using AWS KMS", step 2: the key
+# policy grants logs.<region>.amazonaws.com kms:Encrypt*, kms:Decrypt*, kms:ReEncrypt*,
+# kms:GenerateDataKey*, kms:Describe* under an aws:logs:arn encryption-context condition.
+def test_key_policy_gives_cloudwatch_logs_its_documented_action_set(dev: Resources) -> None:
+    by_sid = {s["Sid"]: s for s in dev.policy(dev.named("core-key"))["Statement"]}
+    logs = by_sid["CloudWatchLogsEncryptsLogGroups"]
+    documented = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt", "kms:GenerateDataKey", "kms:Describe")
+    granted = set(logs["Action"])
+    assert all(any(a.startswith(p) for p in documented) for a in granted)
+    # Every key action each documented wildcard stands for is spelled out.
+    assert granted == {
+        "kms:Encrypt",
+        "kms:Decrypt",
+        "kms:ReEncryptFrom",
+        "kms:ReEncryptTo",
+        "kms:GenerateDataKey",
+        "kms:GenerateDataKeyPair",
+        "kms:GenerateDataKeyPairWithoutPlaintext",
+        "kms:GenerateDataKeyWithoutPlaintext",
+        "kms:DescribeKey",
+    }
+    assert logs["Condition"] == {
+        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:*"}
+    }
+
+
+# S3 API Reference, PutBucketLogging, and S3 User Guide "Permissions for log delivery": the target
+# bucket's policy must let logging.s3.amazonaws.com write before logging is enabled (the provider
+# retries only NoSuchBucket), so each BucketLogging depends on the target's BucketPolicy.
+def test_access_logging_waits_for_the_log_bucket_policy(dev: Resources) -> None:
+    target_policy = dev.named("core-access-logs-policy")
+    logging = dev.named("core-registry-logging")
+    assert target_policy.urn in logging.dependencies
+    assert logging.inputs["targetBucket"] == f"fraud-dev-access-logs-{ACCOUNT}"
 
 
 def test_registry_bucket_has_every_secure_default(dev: Resources) -> None:
@@ -132,7 +180,25 @@ def test_model_package_group_per_model(dev: Resources) -> None:
     assert group.inputs["modelPackageGroupName"] == names().model_package_group("fraud-xgb")
 
 
+# Pulumi docs, resource option "protect": a protected resource cannot be deleted by `pulumi up` or
+# `pulumi destroy`; the README promises it for the prod key, registry bucket and ledger.
 def test_prod_protects_key_registry_and_ledger(prod: Resources, dev: Resources) -> None:
     assert prod.named("core-key").protect and prod.named("core-ledger").protect
+    assert prod.named("core-registry").protect
     assert prod.named("core-ledger").inputs["deletionProtectionEnabled"] is True
-    assert not dev.named("core-key").protect
+    assert not dev.named("core-key").protect and not dev.named("core-registry").protect
+
+
+# S3 User Guide, "Bucket policy examples": an explicit Deny with aws:PrincipalArn overrides any
+# Allow; promoted versions under models/ are re-downloaded by SageMaker on scale-out, so the
+# platform's workload roles may not write or delete there.
+def test_registry_policy_denies_workload_roles_writes_to_promoted_versions(dev: Resources) -> None:
+    statements = dev.policy(dev.named("core-registry-policy"))["Statement"]
+    deny = next(s for s in statements if s.get("Sid") == "DenyWorkloadWritesToPromotedVersions")
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*"
+    assert set(deny["Action"]) == {"s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"}
+    assert deny["Resource"] == f"arn:aws:s3:::fraud-dev-model-registry-{ACCOUNT}/models/*"
+    assert deny["Condition"]["ArnLike"]["aws:PrincipalArn"] == [
+        f"arn:aws:iam::{ACCOUNT}:role/fraud-dev-scorer-execution",
+        f"arn:aws:iam::{ACCOUNT}:role/fraud-dev-train-jobs",
+    ]

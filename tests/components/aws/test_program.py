@@ -117,7 +117,40 @@ def test_no_iam_policy_allows_a_wildcard_action(prod: Resources) -> None:
 
 def test_training_job_role_reads_features_and_writes_the_registry_only(prod: Resources) -> None:
     grants = {r.name for r in prod.of_type("aws:iam/rolePolicy:RolePolicy") if r.name.endswith("-train")}
-    assert grants == {"features-read-train", "core-registry-write-train"}
+    assert grants == {"features-read-train", "core-training-output-train"}
+
+
+# Promoted versions are immutable to everything but promotion: SageMaker re-downloads the model
+# artifact from models/ whenever it adds an instance (SageMaker Developer Guide, "Deploy models for
+# real-time inference"), so a training job writes to staging/<cluster>/ and is denied models/.
+def test_training_jobs_write_staging_and_are_denied_promoted_versions(prod: Resources) -> None:
+    registry = "arn:aws:s3:::fraud-prod-model-registry-123456789012"
+    grant = prod.policy(prod.named("core-training-output-train"))
+    writes = [s for s in grant["Statement"] if "s3:PutObject" in s["Action"]]
+    assert [s["Resource"] for s in writes] == [f"{registry}/staging/train/*"]
+    assert not [s for s in grant["Statement"] if "/models/" in str(s["Resource"])]
+    deny = next(
+        s
+        for s in prod.policy(prod.named("core-registry-policy"))["Statement"]
+        if s.get("Sid") == "DenyWorkloadWritesToPromotedVersions"
+    )
+    job_role = prod.named("train-job-role").inputs["name"]
+    assert f"arn:aws:iam::123456789012:role/{job_role}" in deny["Condition"]["ArnLike"]["aws:PrincipalArn"]
+    assert deny["Resource"] == f"{registry}/models/*" and "s3:PutObject" in deny["Action"]
+
+
+# S3 API Reference, PutBucketLogging: the target bucket must already grant logging.s3.amazonaws.com
+# (only NoSuchBucket is retried by the provider), so every BucketLogging waits for that policy.
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_every_access_logging_configuration_waits_for_the_target_policy(
+    stacks: dict[str, Captured], stack: str
+) -> None:
+    r = Resources(stacks[stack])
+    policies = {p.inputs["bucket"]: p for p in r.of_type("aws:s3/bucketPolicy:BucketPolicy")}
+    loggings = r.of_type("aws:s3/bucketLogging:BucketLogging")
+    assert len(loggings) >= 2  # the registry and the offline feature store
+    for logging in loggings:
+        assert policies[logging.inputs["targetBucket"]].urn in logging.dependencies, logging.name
 
 
 def test_feature_store_yaml_and_opt_outs_are_exported(prod: Resources) -> None:
