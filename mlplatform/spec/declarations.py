@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from mlplatform.spec import feature_store, model_endpoint, monitoring, network, platform, training_cluster
+from mlplatform.spec import cluster, feature_store, model_endpoint, monitoring, network, platform, training_cluster
 from mlplatform.spec.base import SpecModel
 from mlplatform.spec.per_env import PerEnv
 from mlplatform.spec.source import Where, caller, line_of
@@ -84,6 +84,11 @@ def _declaration(model: type[SpecModel]) -> type[Declaration]:
 Platform = _declaration(platform.Platform)
 Waiver = _declaration(platform.Waiver)
 KubernetesCluster = _declaration(platform.KubernetesCluster)
+KServe = _declaration(cluster.KServe)
+Prometheus = _declaration(cluster.Prometheus)
+Smtp = _declaration(cluster.Smtp)
+Irsa = _declaration(cluster.Irsa)
+PodIdentity = _declaration(cluster.PodIdentity)
 Network = _declaration(network.Network)
 FeatureStore = _declaration(feature_store.FeatureStore)
 FeatureGroup = _declaration(feature_store.FeatureGroup)
@@ -97,4 +102,5 @@ Canary = _declaration(model_endpoint.Canary)
 Linear = _declaration(model_endpoint.Linear)
 Serverless = _declaration(model_endpoint.Serverless)
 MetricGates = _declaration(model_endpoint.MetricGates)
+ServingMetrics = _declaration(model_endpoint.ServingMetrics)
 MonitoringStack = _declaration(monitoring.MonitoringStack)

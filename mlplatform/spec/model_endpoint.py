@@ -56,6 +56,27 @@ class MetricGates(SpecModel):
     )
 
 
+class ServingMetrics(SpecModel):
+    """The Prometheus metrics a Kubernetes serving container exports: the contract the alert
+    rules and dashboard rely on. The defaults are what MLServer (an Open Inference Protocol
+    server) exports on its metrics port: the REST request-duration histogram, labelled with the
+    HTTP status code. Requests are counted from the histogram's `_count` series."""
+
+    histogram: str = Field(
+        "rest_server_request_duration_seconds",
+        pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$",
+        description="Request-duration histogram in seconds, without the _bucket suffix. "
+        "Omitted: rest_server_request_duration_seconds (MLServer).",
+    )
+    status_label: str = Field(
+        "status_code",
+        pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$",
+        description="Label holding the HTTP status code. Omitted: status_code (MLServer).",
+    )
+    port: int = Field(8082, ge=1, le=65535, description="Port serving the metrics. Omitted: 8082 (MLServer).")
+    path: str = Field("/metrics", pattern=r"^/\S*$", description="Path of the metrics. Omitted: /metrics.")
+
+
 class ModelEndpoint(SpecModel):
     kind: Literal["ModelEndpoint"] = "ModelEndpoint"
     name: Name
@@ -92,6 +113,10 @@ class ModelEndpoint(SpecModel):
     cpu: str = Field("1", pattern=r"^\d+(\.\d+)?m?$", description="CPU request and limit. Omitted: 1.")
     memory: str = Field("2Gi", pattern=r"^\d+(Mi|Gi)$", description="Memory request and limit. Omitted: 2Gi.")
     gpus: int = Field(0, ge=0, le=8, description="GPUs per replica. Omitted: 0.")
+    metrics: ServingMetrics = Field(
+        default_factory=ServingMetrics,
+        description="Metrics the serving container exports (target=kubernetes). Omitted: MLServer's.",
+    )
     allowed_callers: list[str] = Field(
         default_factory=list,
         description="Namespaces allowed to call the endpoint (NetworkPolicy). Omitted: only its own.",

@@ -7,6 +7,7 @@ from typing import Annotated, TypeVar
 from pydantic import Field
 
 from mlplatform.spec.base import Name, SpecModel
+from mlplatform.spec.cluster import KServe, Prometheus, WorkloadIdentity
 from mlplatform.spec.feature_store import FeatureStore
 from mlplatform.spec.model_endpoint import ModelEndpoint
 from mlplatform.spec.monitoring import MonitoringStack
@@ -40,6 +41,27 @@ class KubernetesCluster(SpecModel):
         None,
         pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
         description="Namespace for serving and monitoring. Omitted: <platform>-<env>.",
+    )
+    # What the cluster offers (see mlplatform.spec.cluster); validation holds components to it.
+    kserve: KServe = Field(default_factory=KServe, description="KServe on the cluster. Omitted: the KServe defaults.")
+    prometheus: Prometheus = Field(
+        default_factory=Prometheus, description="The Prometheus Operator stack. Omitted: a stock kube-prometheus-stack."
+    )
+    storage_class: str = Field(
+        "gp2",
+        pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+        description="StorageClass every volume claim names. Omitted: gp2 (EKS's; it needs the EBS CSI driver).",
+    )
+    network_policies: bool = Field(
+        True,
+        description="The cluster's network plugin enforces NetworkPolicies. Omitted: enforced. False: "
+        "allowed_callers is an error, since nothing would restrict callers.",
+    )
+    metrics_server: bool = Field(True, description="metrics-server runs (CPU autoscaling needs it). Omitted: it runs.")
+    workload_identity: WorkloadIdentity | None = Field(
+        None,
+        description="How pods get AWS credentials: Irsa(oidc_issuer=...) or PodIdentity(cluster_name=...). "
+        "Omitted: IRSA through the OIDC provider of training_cluster; without one, endpoints are an error.",
     )
 
 

@@ -112,6 +112,7 @@ def build(ctx: ProgramContext) -> None:
                 scope=scope,
                 offline=_offline_store_args(ctx, c),
                 region=ctx.shared.get("region", platform.region),
+                storage_class=platform.kubernetes.storage_class,
             )
             built[c.name] = FeatureStore(c.name, store_args, opts)
 

@@ -10,7 +10,7 @@ output is a Feast config pointing at this Redis, a Pulumi secret since it carrie
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -70,6 +70,8 @@ class FeatureStoreArgs:
     # the platform has AWS. Omitted: Feast's file offline store, no bucket.
     offline: OfflineStoreArgs | None = None
     region: str = "us-east-1"  # of the offline store (Athena)
+    # The declared StorageClass (Platform.kubernetes.storage_class) the Redis volume claim names.
+    storage_class: str = field(kw_only=True)
 
 
 def feast_yaml(project: str, host: str, password: str, offline: tuple[str, str, str] | None) -> str:
@@ -150,7 +152,9 @@ class FeatureStore(pulumi.ComponentResource):
         self.stateful_set = k8s.apps.v1.StatefulSet(
             f"{name}-redis",
             metadata=meta(physical),
-            spec=_stateful_set_spec(sel, labels, headless, physical, secret_name, spec.redis_storage_gb),
+            spec=_stateful_set_spec(
+                sel, labels, headless, physical, secret_name, spec.redis_storage_gb, args.storage_class
+            ),
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.secret])),
         )
         self.network_policy = k8s.networking.v1.NetworkPolicy(
@@ -202,7 +206,13 @@ class FeatureStore(pulumi.ComponentResource):
 
 
 def _stateful_set_spec(
-    sel: dict[str, str], labels: dict[str, str], headless: str, sa: str, secret: str, storage_gb: int
+    sel: dict[str, str],
+    labels: dict[str, str],
+    headless: str,
+    sa: str,
+    secret: str,
+    storage_gb: int,
+    storage_class: str,
 ) -> dict[str, Any]:
     exec_probe = {"exec": {"command": ["/bin/sh", "-c", _PING]}}
     container = {
@@ -249,8 +259,13 @@ def _stateful_set_spec(
         },
         "volumeClaimTemplates": [
             {
-                "metadata": {"name": DATA_VOLUME, "labels": dict(labels)},
-                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{storage_gb}Gi"}}},
+                # volumeClaimTemplates cannot be updated: only the labels that never change.
+                "metadata": {"name": DATA_VOLUME, "labels": dict(sel)},
+                "spec": {
+                    "accessModes": ["ReadWriteOnce"],
+                    "storageClassName": storage_class,
+                    "resources": {"requests": {"storage": f"{storage_gb}Gi"}},
+                },
             }
         ],
     }

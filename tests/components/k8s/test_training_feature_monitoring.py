@@ -13,6 +13,7 @@ from mlplatform.context import ProgramContext
 from mlplatform.spec.feature_store import FeatureStore
 from mlplatform.spec.model_endpoint import ModelEndpoint
 from mlplatform.spec.monitoring import MonitoringStack
+from mlplatform.spec.platform import KubernetesCluster
 from mlplatform.spec.training_cluster import Quota, TrainingCluster
 from tests.components.k8s import manifests
 from tests.components.k8s.helpers import by_name, container, platform, run_k8s
@@ -132,6 +133,22 @@ def test_redis_statefulset_persists_on_a_claim_and_is_reachable_only_from_the_pl
     ]
     mounts = {m["mountPath"] for m in container(by_name(captured, "features-redis"), "redis")["volumeMounts"]}
     assert mounts == {"/data", "/config", "/tmp"}
+
+
+def test_redis_volume_claim_names_the_declared_storage_class_with_immutable_labels() -> None:
+    # Kubernetes PersistentVolumeClaim: without storageClassName the cluster's default class is used,
+    # and EKS 1.30+ marks none as default, so the claim would stay Pending.
+    captured, _ = run_k8s(platform(STORE, kubernetes=KubernetesCluster(storage_class="ebs-gp3")))
+    claim = by_name(captured, "features-redis").inputs["spec"]["volumeClaimTemplates"][0]
+    assert claim["spec"]["storageClassName"] == "ebs-gp3"
+    # StatefulSet spec.volumeClaimTemplates is immutable: its labels are the selector's, never team/version.
+    assert claim["metadata"]["labels"] == {
+        "app.kubernetes.io/name": "features",
+        "app.kubernetes.io/instance": "shop-dev-features-redis",
+    }
+    default, _ = run_k8s(platform(STORE))
+    claim = by_name(default, "features-redis").inputs["spec"]["volumeClaimTemplates"][0]
+    assert claim["spec"]["storageClassName"] == "gp2"  # EKS's StorageClass, the declared default
 
 
 def test_feast_config_points_at_redis_and_is_a_secret_output(prod) -> None:  # type: ignore[no-untyped-def]
