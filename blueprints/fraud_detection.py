@@ -7,6 +7,7 @@ would create.
 
 from mlplatform import (
     Canary,
+    ExperimentTracker,
     Feature,
     FeatureGroup,
     FeatureStore,
@@ -17,6 +18,7 @@ from mlplatform import (
     NodePool,
     Platform,
     Quota,
+    SecretRef,
     TrainingCluster,
     per_env,
 )
@@ -75,6 +77,23 @@ platform = Platform(
                 dev=MetricGates(),
                 default=MetricGates(minimum={"auc": 0.90}, maximum={"logloss": 0.35}),
             ),
+        ),
+        # SageMaker managed MLflow; training jobs get MLFLOW_TRACKING_URI and the IAM to use it.
+        ExperimentTracker(
+            name="tracking",
+            backend="mlflow",
+            target="aws",
+            size=per_env(dev="Small", default="Medium"),
+            maintenance_window=per_env(prod="SUN:03:00", default="TUE:03:30"),
+            automatic_model_registration=per_env(dev=False, default=True),
+        ),
+        # Weights & Biases, the API key read from Secrets Manager by the training jobs only.
+        ExperimentTracker(
+            name="wandb",
+            backend="wandb",
+            entity="risk-ml",
+            project="fraud",
+            api_key=SecretRef(aws_secret="fraud/wandb-api-key"),
         ),
         MonitoringStack(
             name="monitoring",

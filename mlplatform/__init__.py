@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from mlplatform.spec.declarations import (
         AllAtOnce,
         Canary,
+        ExperimentTracker,
         Feature,
         FeatureGroup,
         FeatureStore,
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
         PodIdentity,
         Prometheus,
         Quota,
+        SecretRef,
         Serverless,
         ServingMetrics,
         Smtp,
@@ -40,6 +42,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AllAtOnce",
     "Canary",
+    "ExperimentTracker",
     "Feature",
     "FeatureGroup",
     "FeatureStore",
@@ -56,6 +59,7 @@ __all__ = [
     "PodIdentity",
     "Prometheus",
     "Quota",
+    "SecretRef",
     "Serverless",
     "ServingMetrics",
     "Smtp",

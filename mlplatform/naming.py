@@ -19,6 +19,7 @@ IAM_ROLE_MAX = 64
 DYNAMODB_TABLE_MAX = 255
 EKS_CLUSTER_MAX = 100
 DNS_LABEL_MAX = 63
+RDS_IDENTIFIER_MAX = 63
 
 # An AWS account id is 12 digits; bucket names carry it for global uniqueness.
 ACCOUNT_ID_PLACEHOLDER = "123456789012"
@@ -155,6 +156,18 @@ class Names:
     def training_failures_rule(self, monitoring: str) -> str:
         return f"{self.prefix}-{monitoring}-training-failed"
 
+    # --- experiment tracking ----------------------------------------------------------
+    def tracking_server(self, tracker: str) -> str:
+        """SageMaker MLflow tracking server; on Kubernetes, the Helm release and its objects."""
+        return f"{self.prefix}-{tracker}"
+
+    def tracking_artifacts_bucket(self, tracker: str, account_id: str) -> str:
+        return f"{self.prefix}-{tracker}-artifacts-{account_id}"
+
+    def tracking_database(self, tracker: str) -> str:
+        """RDS instance (and subnet group) of a self-hosted MLflow's backend store."""
+        return f"{self.prefix}-{tracker}-db"
+
 
 # The alarm metrics every watched endpoint gets, by the suffix used in their names.
 ENDPOINT_ALARM_METRICS = ("latency-p99", "5xx-rate", "no-invocations", "cpu", "memory")
@@ -187,6 +200,12 @@ SSM_REGION = "region"
 def ssm_endpoint_key(endpoint: str) -> str:
     """Parameter holding the JSON {"name", "model", "target", "alarms": [...]} of an endpoint."""
     return f"endpoints/{endpoint}"
+
+
+def ssm_tracking_uri_key(tracker: str) -> str:
+    """Parameter holding an ExperimentTracker's tracking URI (MLflow: what MLFLOW_TRACKING_URI is
+    set to; W&B: the base URL). `register --from-mlflow` reads it to find the server."""
+    return f"trackers/{tracker}/tracking-uri"
 
 
 def ssm_model_package_group_key(model: str) -> str:
@@ -290,6 +309,14 @@ def dns_label_problem(name: str) -> str | None:
             f"Kubernetes name '{name}' must be a DNS-1123 label: lowercase letters, digits "
             "and '-', starting and ending with a letter or digit"
         )
+    return None
+
+
+def rds_identifier_problem(name: str) -> str | None:
+    if len(name) > RDS_IDENTIFIER_MAX:
+        return f"RDS instance identifier '{name}' is {len(name)} characters; the limit is {RDS_IDENTIFIER_MAX}"
+    if not re.fullmatch(r"[a-z](-?[a-z0-9])*", name):
+        return f"RDS instance identifier '{name}' must start with a letter and have no '--'"
     return None
 
 

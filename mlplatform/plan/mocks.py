@@ -145,6 +145,19 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             vpc_config = dict(out.get("vpcConfig") or {})
             vpc_config.setdefault("clusterSecurityGroupId", f"sg-mock-{name}-cluster")
             out["vpcConfig"] = vpc_config
+        elif module == "sagemaker" and kind == "MlflowTrackingServer":
+            server = str(out.get("trackingServerName") or name)
+            arn = f"arn:aws:sagemaker:{self.region}:{self.account}:mlflow-tracking-server/{server}"
+            out.setdefault("trackingServerUrl", f"https://{server}.mlflow.mock.invalid")
+        elif module == "rds" and kind == "Instance":
+            ident = str(out.get("identifier") or name)
+            arn = f"arn:aws:rds:{self.region}:{self.account}:db:{ident}"
+            out.setdefault("address", f"{ident}.mock.invalid")
+            out.setdefault("port", 5432)
+            out.setdefault(
+                "masterUserSecrets",
+                [{"secretArn": f"arn:aws:secretsmanager:{self.region}:{self.account}:secret:rds!db-mock-{ident}"}],
+            )
         elif module == "sns" and kind == "Topic":
             arn = f"arn:aws:sns:{self.region}:{self.account}:{physical}"
         elif module == "dynamodb" and kind == "Table":

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from mlplatform.spec import cluster, feature_store, model_endpoint, monitoring, network, platform, training_cluster
+from mlplatform.spec import (
+    cluster,
+    experiment_tracker,
+    feature_store,
+    model_endpoint,
+    monitoring,
+    network,
+    platform,
+    training_cluster,
+)
 from mlplatform.spec.base import SpecModel
 from mlplatform.spec.per_env import PerEnv
 from mlplatform.spec.source import Where, caller, line_of
@@ -104,3 +113,5 @@ Serverless = _declaration(model_endpoint.Serverless)
 MetricGates = _declaration(model_endpoint.MetricGates)
 ServingMetrics = _declaration(model_endpoint.ServingMetrics)
 MonitoringStack = _declaration(monitoring.MonitoringStack)
+ExperimentTracker = _declaration(experiment_tracker.ExperimentTracker)
+SecretRef = _declaration(experiment_tracker.SecretRef)

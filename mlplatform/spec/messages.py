@@ -32,6 +32,10 @@ _PATTERNS: dict[str, str] = {
     r"^[a-zA-Z][a-zA-Z0-9_]{0,63}$": "a letter followed by up to 63 letters, digits or '_'",
     r"^\d+(\.\d+)?m?$": "a CPU quantity such as 1, 0.5 or 500m",
     r"^\d+(Mi|Gi)$": "a memory quantity such as 512Mi or 2Gi",
+    r"^(MON|TUE|WED|THU|FRI|SAT|SUN):([01]\d|2[0-3]):[0-5]\d$": "a weekday and UTC time such as TUE:03:30",
+    r"^\d+\.\d+(\.\d+)?$": "a version such as 3.0 or 2.16.2",
+    r"^db\.[a-z0-9]+\.[a-z0-9]+$": "an RDS instance class such as db.t4g.small",
+    r"^https://\S+$": "an https:// URL",
 }
 
 _TYPES: dict[str, str] = {
@@ -51,7 +55,8 @@ _TYPES: dict[str, str] = {
 _BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
 
 _UNIONS = {
-    "'kind'": "a component: FeatureStore(...), TrainingCluster(...), ModelEndpoint(...) or MonitoringStack(...)",
+    "'kind'": "a component: FeatureStore(...), TrainingCluster(...), ModelEndpoint(...), MonitoringStack(...) "
+    "or ExperimentTracker(...)",
     "'strategy'": "a rollout strategy: AllAtOnce(...), Canary(...) or Linear(...)",
 }
 
@@ -166,12 +171,14 @@ def model_at(root: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | N
 
 
 def _component_models() -> dict[str, type[BaseModel]]:
+    from mlplatform.spec.experiment_tracker import ExperimentTracker
     from mlplatform.spec.feature_store import FeatureStore
     from mlplatform.spec.model_endpoint import ModelEndpoint
     from mlplatform.spec.monitoring import MonitoringStack
     from mlplatform.spec.training_cluster import TrainingCluster
 
-    return {m.__name__: m for m in (FeatureStore, TrainingCluster, ModelEndpoint, MonitoringStack)}
+    models = (FeatureStore, TrainingCluster, ModelEndpoint, MonitoringStack, ExperimentTracker)
+    return {m.__name__: m for m in models}
 
 
 def _strategy(tag: str) -> type[BaseModel] | None:

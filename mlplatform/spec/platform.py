@@ -8,13 +8,16 @@ from pydantic import Field
 
 from mlplatform.spec.base import Name, SpecModel
 from mlplatform.spec.cluster import KServe, Prometheus, WorkloadIdentity
+from mlplatform.spec.experiment_tracker import ExperimentTracker
 from mlplatform.spec.feature_store import FeatureStore
 from mlplatform.spec.model_endpoint import ModelEndpoint
 from mlplatform.spec.monitoring import MonitoringStack
 from mlplatform.spec.network import Network
 from mlplatform.spec.training_cluster import TrainingCluster
 
-Component = Annotated[FeatureStore | TrainingCluster | ModelEndpoint | MonitoringStack, Field(discriminator="kind")]
+Component = Annotated[
+    FeatureStore | TrainingCluster | ModelEndpoint | MonitoringStack | ExperimentTracker, Field(discriminator="kind")
+]
 
 C = TypeVar("C", bound=SpecModel)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlplatform import naming
-from mlplatform.spec import instance_types
+from mlplatform.spec import instance_types, tracker_rules
 from mlplatform.spec.feature_store import FeatureStore
 from mlplatform.spec.model_endpoint import AllAtOnce, ModelEndpoint
 from mlplatform.spec.monitoring import MonitoringStack
@@ -227,6 +227,7 @@ _KUBERNETES_OPT_OUTS = {
     ("FeatureStore", "kms_encryption"),
     ("FeatureStore", "versioning"),
     ("FeatureStore", "access_logging"),
+    ("ExperimentTracker", "authentication"),
 }
 
 
@@ -261,6 +262,7 @@ RULES: tuple[Rule, ...] = (
     instance_types_exist,
     targets,
     environment_rules,
+    *tracker_rules.RULES,
 )
 
 
@@ -302,3 +304,4 @@ def opt_outs(p: Platform, env: str) -> Iterator[tuple[tuple[Any, ...], str, bool
             else:
                 note = f" (waived: {', '.join(rules)})" if rules and not open_rules else ""
                 yield _at(i, "opt_out"), f"secure default '{name}' is turned off{note}", False
+    yield from tracker_rules.in_cluster_database(p, env)

@@ -9,12 +9,15 @@ import pulumi
 import pulumi_aws as aws
 
 from mlplatform import naming
+from mlplatform.components.aws.experiment_tracker import ManagedMlflow, ManagedMlflowArgs
 from mlplatform.components.aws.feature_store import FeatureStore, FeatureStoreArgs
 from mlplatform.components.aws.model_endpoint import ModelEndpoint, ModelEndpointArgs, NetworkPlacement
 from mlplatform.components.aws.monitoring import MonitoringArgs, MonitoringStack, WatchedEndpoint
 from mlplatform.components.aws.network import Network, NetworkArgs
 from mlplatform.components.aws.platform_core import EndpointRecord, PlatformCore, PlatformCoreArgs
 from mlplatform.components.aws.training_cluster import TrainingCluster, TrainingClusterArgs
+from mlplatform.components.tracking_wiring import JobTarget
+from mlplatform.spec.experiment_tracker import ExperimentTracker as TrackerSpec
 from mlplatform.spec.feature_store import FeatureStore as FeatureStoreSpec
 from mlplatform.spec.model_endpoint import ModelEndpoint as ModelEndpointSpec
 from mlplatform.spec.monitoring import MonitoringStack as MonitoringSpec
@@ -40,7 +43,15 @@ def build(ctx: ProgramContext) -> None:
     protect = ctx.env in PRODUCTION_ENVS
     shared: dict[str, Any] = ctx.shared
     shared.update(account_id=account_id, region=region, partition=partition, opt_outs=[])
-    for key in ("feature_stores", "training_clusters", "endpoints", "monitoring", "kubernetes_providers"):
+    for key in (
+        "feature_stores",
+        "training_clusters",
+        "endpoints",
+        "monitoring",
+        "kubernetes_providers",
+        "trackers",
+        "job_targets",
+    ):
         shared.setdefault(key, {})
 
     endpoints = platform.of_kind(ModelEndpointSpec)
@@ -152,7 +163,32 @@ def build(ctx: ProgramContext) -> None:
         core.grant_training_output(cluster.job_role, tc.name)
         shared["training_clusters"][tc.name] = cluster
         shared["kubernetes_providers"][tc.name] = cluster.provider
+        shared["job_targets"][tc.name] = JobTarget(
+            tc.name,
+            n.namespace(tc.name),
+            n.service_account(tc.name),
+            cluster.provider,
+            [cluster.namespace],
+            cluster.job_role,
+        )
         _record(shared, tc.name, cluster.opt_outs)
+
+    for t in platform.of_kind(TrackerSpec):
+        if t.backend == "mlflow" and t.target == "aws":
+            shared["trackers"][t.name] = ManagedMlflow(
+                t.name,
+                ManagedMlflowArgs(
+                    spec=t,
+                    names=n,
+                    tags=ctx.tags(t.name),
+                    account_id=account_id,
+                    region=region,
+                    kms_key_arn=core.key.arn,
+                    access_logs_bucket=core.access_logs.name,
+                    partition=partition,
+                    protect=protect,
+                ),
+            )
 
     placement = NetworkPlacement(network.private_subnet_ids, [network.serving_sg.id]) if network is not None else None
     for e in sagemaker:
