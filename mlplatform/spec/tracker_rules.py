@@ -91,6 +91,12 @@ def tracker_references(p: Platform, ctx: Context) -> Iterator[Finding]:
                     f"TrainingCluster '{c.name}' already uses {t.backend} tracker '{other}'; a job has one "
                     f"tracking server: name the clusters each tracker serves with training_clusters=[...]",
                 )
+            if t.backend == "mlflow" and t.target == "aws" and c.target == "kubernetes":
+                yield (
+                    _at(i, "training_clusters"),
+                    f"TrainingCluster '{c.name}' (target='kubernetes') has no IAM role to call SageMaker MLflow with; "
+                    "use an eks TrainingCluster or an ExperimentTracker with target='kubernetes'",
+                )
             if (
                 t.backend == "wandb"
                 and t.api_key is not None
