@@ -184,7 +184,7 @@ def build(ctx: ProgramContext) -> None:
                     account_id=account_id,
                     region=region,
                     kms_key_arn=core.key.arn,
-                    access_logs_bucket=core.access_logs.name,
+                    access_logs_bucket=core.access_logs.log_target,
                     partition=partition,
                     protect=protect,
                 ),
