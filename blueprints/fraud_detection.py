@@ -11,6 +11,7 @@ from mlplatform import (
     Feature,
     FeatureGroup,
     FeatureStore,
+    FeatureView,
     MetricGates,
     ModelEndpoint,
     MonitoringStack,
@@ -35,6 +36,8 @@ platform = Platform(
             online_store="dynamodb",
             offline_retention_days=per_env(dev=30, default=365),
             online_ttl_days=90,
+            # The feature views of the team's Feast repo: each online one gets its DynamoDB table.
+            feature_views=[FeatureView(name="card_activity"), FeatureView(name="merchant_risk")],
             feature_groups=[
                 FeatureGroup(
                     name="transactions",

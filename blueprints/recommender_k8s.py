@@ -5,6 +5,7 @@ Prometheus alerting. The cluster comes from the stack config (mlplatform:kubeCon
 from mlplatform import (
     Canary,
     FeatureStore,
+    FeatureView,
     MetricGates,
     ModelEndpoint,
     MonitoringStack,
@@ -26,6 +27,8 @@ platform = Platform(
             online_store="redis",
             offline_retention_days=per_env(dev=14, default=180),
             redis_storage_gb=per_env(dev=5, default=50),
+            redis_memory=per_env(dev="1Gi", default="4Gi"),
+            feature_views=[FeatureView(name="user_profile"), FeatureView(name="item_popularity")],
         ),
         TrainingCluster(
             name="train",

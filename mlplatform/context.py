@@ -14,10 +14,9 @@ from typing import Any
 import pulumi
 
 from mlplatform import naming
+from mlplatform.spec.platform import MANAGED_BY as MANAGED_BY  # the value of every managed-by tag and label
 from mlplatform.spec.platform import Platform
 from mlplatform.stack_config import PromotedModel
-
-MANAGED_BY = "mlplatform"
 
 
 @dataclass
@@ -37,11 +36,4 @@ class ProgramContext:
     def tags(self, component: str) -> dict[str, str]:
         """Tags set explicitly on every taggable resource: SDK mocks and `pulumi preview` both
         show them, which provider `default_tags` would not under mocks."""
-        return {
-            **self.platform.tags,
-            "mlplatform:platform": self.platform.name,
-            "mlplatform:team": self.platform.team,
-            "mlplatform:environment": self.env,
-            "mlplatform:component": component,
-            "managed-by": MANAGED_BY,
-        }
+        return self.platform.resource_tags(self.env, component)

@@ -67,8 +67,18 @@ class Names:
     def offline_store_bucket(self, store: str, account_id: str) -> str:
         return f"{self.prefix}-{store}-offline-{account_id}"
 
-    def online_store_table(self, store: str) -> str:
-        return f"{self.prefix}-{store}-online"
+    def feast_online_table(self, store: str, view: str) -> str:
+        """The DynamoDB table Feast reads and writes for one feature view: Feast's table name
+        template `{project}.{table_name}` (FEAST_TABLE_NAME_TEMPLATE) for the store's project."""
+        return FEAST_TABLE_NAME_TEMPLATE.format(project=self.feast_project(store), table_name=view)
+
+    def athena_workgroup(self, store: str) -> str:
+        """Athena workgroup Feast's offline store queries in (results location and encryption)."""
+        return f"{self.prefix}-{store}"
+
+    def feast_policy(self, store: str, operation: str) -> str:
+        """Managed IAM policy for one Feast operation (apply, materialize, online-read, historical)."""
+        return f"{self.prefix}-{store}-feast-{operation}"
 
     def glue_database(self, store: str) -> str:
         # Glue database names allow lowercase letters, digits and underscores only.
@@ -228,6 +238,24 @@ def ledger_sort(seq: int) -> str:
     """Sort key value of the `seq`-th entry of a model (1-based, zero-padded so that string order
     is append order). The promotion code writes each entry with attribute_not_exists: append-only."""
     return f"{seq:010d}"
+
+
+# --- Feast -----------------------------------------------------------------------------
+# Feast's own default table name template for DynamoDB (DynamoDBOnlineStoreConfig), written
+# into every generated feature_store.yaml so the names cannot drift.
+FEAST_TABLE_NAME_TEMPLATE = "{project}.{table_name}"
+
+# Layout of an offline bucket. Retention expires the data prefixes only; the registry is never
+# expired; Feast's and Athena's temporary objects expire after a few days.
+OFFLINE_DATA_PREFIX = "data/"  # feature tables the team writes (Glue tables' LOCATION)
+OFFLINE_SAGEMAKER_PREFIX = "sagemaker-feature-store/"  # SageMaker Feature Groups' offline store
+FEAST_REGISTRY_KEY = "feast/registry.db"
+FEAST_STAGING_PREFIX = "athena/staging/"  # Feast's s3_staging_location: entity uploads, unloads
+ATHENA_RESULTS_PREFIX = "athena/results/"  # the workgroup's query results
+OFFLINE_DATA_PREFIXES = (OFFLINE_DATA_PREFIX, OFFLINE_SAGEMAKER_PREFIX)
+# Feast's Athena offline store creates and drops Glue tables with these name prefixes:
+# `feast_entity_df_<hex>` for an uploaded entity dataframe, `_<hex>` for each unloaded result.
+FEAST_TEMP_TABLE_PREFIXES = ("feast_entity_df_", "_")
 
 
 # --- layout of a registry bucket ------------------------------------------------------

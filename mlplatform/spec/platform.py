@@ -21,6 +21,8 @@ Component = Annotated[
 
 C = TypeVar("C", bound=SpecModel)
 
+MANAGED_BY = "mlplatform"
+
 EnvName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,11}$")]
 
 
@@ -98,3 +100,15 @@ class Platform(SpecModel):
 
     def of_kind(self, kind: type[C]) -> list[C]:
         return [c for c in self.components if isinstance(c, kind)]
+
+    def resource_tags(self, env: str, component: str) -> dict[str, str]:
+        """The tags every taggable resource of `component` carries in `env` (the program sets them
+        on each resource; generated configs such as Feast's repeat them)."""
+        return {
+            **self.tags,
+            "mlplatform:platform": self.name,
+            "mlplatform:team": self.team,
+            "mlplatform:environment": env,
+            "mlplatform:component": component,
+            "managed-by": MANAGED_BY,
+        }

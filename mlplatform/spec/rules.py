@@ -231,6 +231,13 @@ _KUBERNETES_OPT_OUTS = {
 }
 
 
+def feature_stores(p: Platform, ctx: Context) -> Iterator[Finding]:
+    for i, c in enumerate(p.components):
+        if isinstance(c, FeatureStore):
+            for path, message in c.problems():
+                yield _at(i, *path), message
+
+
 def environment_rules(p: Platform, ctx: Context) -> Iterator[Finding]:
     watched = {e for c in p.components if isinstance(c, MonitoringStack) for e in c.endpoints}
     for i, c in enumerate(p.components):
@@ -261,6 +268,7 @@ RULES: tuple[Rule, ...] = (
     ranges,
     instance_types_exist,
     targets,
+    feature_stores,
     environment_rules,
     *tracker_rules.RULES,
 )

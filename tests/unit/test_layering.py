@@ -22,11 +22,13 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
     "spec": ({"errors", "naming"}, {"pulumi", "pulumi_aws", "pulumi_kubernetes", "boto3"}),
     "blueprint": ({"spec", "errors"}, {"pulumi", "pulumi_aws", "pulumi_kubernetes", "boto3"}),
     "stack_config": ({"errors"}, {"pulumi", "pulumi_aws", "pulumi_kubernetes", "boto3"}),
+    # Feast's feature_store.yaml, rendered for the components and for the CLI alike.
+    "feast_config": ({"spec", "naming"}, {"pulumi", "pulumi_aws", "pulumi_kubernetes", "boto3"}),
     "policy": ({"plan", "spec", "errors"}, {"pulumi_aws", "pulumi_kubernetes", "boto3"}),
     # The per-run context sits below both the program that fills it and the components that read it.
     "context": ({"spec", "naming", "stack_config"}, {"pulumi_aws", "pulumi_kubernetes", "boto3"}),
     "components": (
-        {"spec", "naming", "errors", "context", "stack_config", "components"},
+        {"spec", "naming", "errors", "context", "stack_config", "components", "feast_config"},
         {"boto3"},
     ),
     "program": (

@@ -15,7 +15,10 @@ def test_names_are_prefixed_with_platform_and_environment() -> None:
     assert NAMES.registry_bucket(ACCOUNT) == "fraud-prod-model-registry-123456789012"
     assert NAMES.access_logs_bucket(ACCOUNT) == "fraud-prod-access-logs-123456789012"
     assert NAMES.offline_store_bucket("features", ACCOUNT) == "fraud-prod-features-offline-123456789012"
-    assert NAMES.online_store_table("features") == "fraud-prod-features-online"
+    # Feast's DynamoDB table name template "{project}.{table_name}" (DynamoDBOnlineStoreConfig).
+    assert NAMES.feast_online_table("features", "card_activity") == "fraud_prod_features.card_activity"
+    assert NAMES.athena_workgroup("features") == "fraud-prod-features"
+    assert NAMES.feast_policy("features", "online-read") == "fraud-prod-features-feast-online-read"
     assert NAMES.ledger_table() == "fraud-prod-promotion-ledger"
     assert NAMES.endpoint("scorer") == "fraud-prod-scorer"
     assert NAMES.model_package_group("fraud-xgb") == "fraud-prod-fraud-xgb"

@@ -138,6 +138,7 @@ def build(ctx: ProgramContext) -> None:
         )
         _record(shared, fs.name, stores[fs.name].opt_outs)
         pulumi.export(f"{fs.name}_feature_store_yaml", stores[fs.name].feast_yaml)
+        pulumi.export(f"{fs.name}_feast_policies", {op: p.arn for op, p in stores[fs.name].feast_policies.items()})
     shared["feature_stores"].update(stores)
 
     for tc in clusters:

@@ -1,31 +1,36 @@
-"""FeatureStore on AWS: S3 offline store with a Glue database, DynamoDB online store,
-optional SageMaker Feature Groups, grants, and a Feast `feature_store.yaml` for the environment.
+"""FeatureStore on AWS: every store Feast uses, created by the platform so that Feast creates none.
 
-`offline_store(parent, name, args)` is the S3 + Glue piece on its own: a kubernetes FeatureStore
-(Redis online store on the cluster) reuses it for its offline store, under its own component.
+- `offline_store(parent, name, args)`: an S3 bucket with every secure default, laid out as
+  mlplatform.naming says (data prefixes expire after the retention, the Feast registry never,
+  Feast's and Athena's temporary objects after days), a Glue database for its tables, and the
+  Athena workgroup Feast queries in (results encrypted into the bucket). A kubernetes
+  FeatureStore (Redis online store) reuses it under its own component.
+- One DynamoDB table per declared online feature view, with the name and key schema Feast's
+  DynamoDB online store uses (`<project>.<view>`, hash key `entity_id`), on-demand, point-in-time
+  recovery, KMS, deletion protection and Pulumi protect in production.
+- Optional SageMaker Feature Groups.
+- One managed IAM policy per Feast operation (feast_access.py), and the `feature_store.yaml`
+  output (mlplatform.feast_config), the same text `mlplatform feast-config` writes.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
-from mlplatform import naming
-from mlplatform.components.aws import policies
+from mlplatform import feast_config, naming
+from mlplatform.components.aws import feast_access, policies
 from mlplatform.components.aws.buckets import BucketSettings, SecureBucket, secure_bucket
 from mlplatform.spec.feature_store import FeatureStore as FeatureStoreSpec
 
-# Prefixes of the offline bucket.
-FEAST_REGISTRY_KEY = "feast/registry.db"
-SAGEMAKER_OFFLINE_PREFIX = "sagemaker-feature-store"
-ATHENA_RESULTS_PREFIX = "athena-results"
-# Attribute names of the online table.
-ONLINE_HASH_KEY = "entity_key"
-ONLINE_RANGE_KEY = "feature_view"
-ONLINE_TTL_ATTRIBUTE = "expires_at"
+# Key schema of every table Feast's DynamoDB online store reads and writes
+# (feast/infra/online_stores/dynamodb.py: KeySchema entity_id HASH, AttributeType S).
+FEAST_HASH_KEY = "entity_id"
+# Feast's temporary objects (staging) and Athena's query results are kept this many days.
+STAGING_EXPIRE_DAYS = 1
+RESULTS_EXPIRE_DAYS = 7
 
 
 @dataclass
@@ -38,12 +43,14 @@ class OfflineStoreArgs:
     kms_key_arn: pulumi.Input[str] | None  # None: SSE-S3 (opt-out kms_encryption)
     access_logs_bucket: pulumi.Input[str] | None  # None: no access logging (opt-out access_logging)
     versioning: bool = True
+    partition: str = "aws"
 
 
 @dataclass
 class OfflineStore:
     bucket: SecureBucket
     database: aws.glue.CatalogDatabase
+    workgroup: aws.athena.Workgroup
 
     @property
     def uri(self) -> pulumi.Output[str]:
@@ -51,8 +58,7 @@ class OfflineStore:
 
 
 def offline_store(parent: pulumi.Resource, name: str, a: OfflineStoreArgs) -> OfflineStore:
-    """The offline store (S3 bucket with every secure default, lifecycle by retention, and a Glue
-    database for its tables), created as children of `parent` and named `<name>-offline*`."""
+    """The offline store, created as children of `parent` and named `<name>-offline*`."""
     bucket_name = a.names.offline_store_bucket(a.store, a.account_id)
     bucket = secure_bucket(
         parent,
@@ -64,19 +70,63 @@ def offline_store(parent: pulumi.Resource, name: str, a: OfflineStoreArgs) -> Of
             versioning=a.versioning,
             access_logs_bucket=a.access_logs_bucket,
             access_logs_prefix=f"{bucket_name}/",
-            expire_days=a.retention_days,
+            expire_days=None,  # by prefix below: a bucket-wide rule would expire the Feast registry
             noncurrent_days=min(30, a.retention_days),
+            extra_rules=_lifecycle(a.retention_days),
         ),
     )
     database = aws.glue.CatalogDatabase(
         f"{name}-offline-catalog",
         name=a.names.glue_database(a.store),
         description=f"Offline features of {a.store} ({a.names.env})",
-        location_uri=pulumi.Output.concat("s3://", bucket.name, "/"),
+        location_uri=pulumi.Output.concat("s3://", bucket.name, "/", naming.OFFLINE_DATA_PREFIX),
         tags=a.tags,
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    return OfflineStore(bucket, database)
+    results = aws.athena.WorkgroupConfigurationResultConfigurationArgs(
+        output_location=pulumi.Output.concat("s3://", bucket.name, "/", naming.ATHENA_RESULTS_PREFIX),
+        encryption_configuration=aws.athena.WorkgroupConfigurationResultConfigurationEncryptionConfigurationArgs(
+            encryption_option="SSE_KMS" if a.kms_key_arn is not None else "SSE_S3",
+            kms_key_arn=a.kms_key_arn,
+        ),
+        expected_bucket_owner=a.account_id,
+    )
+    workgroup = aws.athena.Workgroup(
+        f"{name}-athena",
+        name=a.names.athena_workgroup(a.store),
+        description=f"Feast offline store of {a.store} ({a.names.env})",
+        configuration=aws.athena.WorkgroupConfigurationArgs(
+            result_configuration=results,
+            # Not enforced: Athena fails a CTAS with external_location in a workgroup that enforces
+            # its results location, and Feast unloads every result with one. Feast sets no
+            # client-side location, so this one applies; the minimum encryption is enforced.
+            enforce_workgroup_configuration=False,
+            enable_minimum_encryption_configuration=True,
+            publish_cloudwatch_metrics_enabled=True,
+        ),
+        state="ENABLED",
+        force_destroy=False,
+        tags=a.tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return OfflineStore(bucket, database, workgroup)
+
+
+def _lifecycle(retention_days: int) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+    def expire(rule_id: str, prefix: str, days: int) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
+        return aws.s3.BucketLifecycleConfigurationRuleArgs(
+            id=rule_id,
+            status="Enabled",
+            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=prefix),
+            expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=days),
+        )
+
+    return [
+        expire("expire-data-after-retention", naming.OFFLINE_DATA_PREFIX, retention_days),
+        expire("expire-sagemaker-offline-after-retention", naming.OFFLINE_SAGEMAKER_PREFIX, retention_days),
+        expire("expire-feast-staging", naming.FEAST_STAGING_PREFIX, STAGING_EXPIRE_DAYS),
+        expire("expire-athena-results", naming.ATHENA_RESULTS_PREFIX, RESULTS_EXPIRE_DAYS),
+    ]
 
 
 @dataclass
@@ -93,14 +143,51 @@ class FeatureStoreArgs:
     opt_outs: list[str] = field(default_factory=list)
 
 
+def feast_policies(
+    parent: pulumi.Resource, name: str, access: feast_access.FeastResources, tags: dict[str, str]
+) -> dict[str, aws.iam.Policy]:
+    """One managed policy per Feast operation, for teams to attach to the roles that run it."""
+    n, store = access.names, access.store
+    return {
+        operation: aws.iam.Policy(
+            f"{name}-feast-{operation}",
+            name=n.feast_policy(store, operation),
+            description=f"Feast {operation} on FeatureStore {store} ({n.env})",
+            policy=policies.document(*feast_access.statements(operation, access)),
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        for operation in feast_access.OPERATIONS
+    }
+
+
+def attach(
+    parent: pulumi.Resource,
+    name: str,
+    found: dict[str, aws.iam.Policy],
+    role: aws.iam.Role,
+    label: str,
+    operations: tuple[str, ...],
+) -> list[aws.iam.RolePolicyAttachment]:
+    return [
+        aws.iam.RolePolicyAttachment(
+            f"{name}-{operation}-{label}",
+            role=role.name,
+            policy_arn=found[operation].arn,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        for operation in operations
+    ]
+
+
 class FeatureStore(pulumi.ComponentResource):
-    online_table: aws.dynamodb.Table | None
+    """Outputs: `offline_bucket`, `glue_database`, `athena_workgroup`, `online_tables` (feature view
+    -> table), `feast_policies` (operation -> managed policy ARN), `feature_store_yaml`."""
 
     def __init__(self, name: str, args: FeatureStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlplatform:aws:FeatureStore", name, None, opts)
         spec, n = args.spec, args.names
         self.args = args
-        child = pulumi.ResourceOptions(parent=self)
         opt_out = set(spec.opt_out)
         self.opt_outs = sorted(opt_out)
         for item in self.opt_outs:
@@ -122,49 +209,62 @@ class FeatureStore(pulumi.ComponentResource):
             ),
         )
 
-        self.online_table = None
+        self.online_tables: dict[str, aws.dynamodb.Table] = {}
         if spec.online_store == "dynamodb":
-            ttl = (
-                aws.dynamodb.TableTtlArgs(attribute_name=ONLINE_TTL_ATTRIBUTE, enabled=True)
-                if spec.online_ttl_days
-                else None
-            )
-            self.online_table = aws.dynamodb.Table(
-                f"{name}-online",
-                name=n.online_store_table(spec.name),
-                billing_mode="PAY_PER_REQUEST",
-                hash_key=ONLINE_HASH_KEY,
-                range_key=ONLINE_RANGE_KEY,
-                attributes=[
-                    aws.dynamodb.TableAttributeArgs(name=ONLINE_HASH_KEY, type="S"),
-                    aws.dynamodb.TableAttributeArgs(name=ONLINE_RANGE_KEY, type="S"),
-                ],
-                point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(
-                    enabled="point_in_time_recovery" not in opt_out
-                ),
-                server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(
-                    enabled=self.key_arn is not None, kms_key_arn=self.key_arn
-                ),
-                ttl=ttl,
-                deletion_protection_enabled=args.protect,
-                tags=args.tags,
-                opts=child,
-            )
+            for view in spec.online_views():
+                self.online_tables[view.name] = self._online_table(name, view.name)
+        if args.protect and self.online_tables:
+            pulumi.log.info(f"FeatureStore '{spec.name}': online tables are protected", self)
 
         self.feature_groups: dict[str, aws.sagemaker.FeatureGroup] = {}
         if spec.feature_groups:
             self._feature_groups(name)
 
-        self.feast_yaml = self._feast_yaml()
+        self.access = feast_access.FeastResources(
+            names=n,
+            store=spec.name,
+            partition=args.partition,
+            region=args.region,
+            account_id=args.account_id,
+            tables=[n.feast_online_table(spec.name, v) for v in self.online_tables],
+            key_arn=self.key_arn,
+        )
+        self.feast_policies = feast_policies(self, name, self.access, args.tags)
+        self.feast_yaml: str = feast_config.render(
+            spec, feast_config.Target(names=n, region=args.region, account_id=args.account_id, tags=args.tags)
+        )
         self.register_outputs(
             {
                 "offline_bucket": self.offline.bucket.name,
                 "glue_database": self.offline.database.name,
-                "online_table": self.online_table.name if self.online_table else None,
+                "athena_workgroup": self.offline.workgroup.name,
+                "online_tables": {v: t.name for v, t in self.online_tables.items()},
+                "feast_policies": {op: p.arn for op, p in self.feast_policies.items()},
                 "feature_groups": sorted(self.feature_groups),
                 "feature_store_yaml": self.feast_yaml,
                 "opt_outs": self.opt_outs,
             }
+        )
+
+    def _online_table(self, name: str, view: str) -> aws.dynamodb.Table:
+        """The table Feast's DynamoDB online store finds for `view` (it describes the table before
+        it would create one), with the platform's defaults instead of Feast's bare ones."""
+        a, opt_out = self.args, set(self.args.spec.opt_out)
+        return aws.dynamodb.Table(
+            f"{name}-online-{view}",
+            name=a.names.feast_online_table(a.spec.name, view),
+            billing_mode="PAY_PER_REQUEST",
+            hash_key=FEAST_HASH_KEY,
+            attributes=[aws.dynamodb.TableAttributeArgs(name=FEAST_HASH_KEY, type="S")],
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(
+                enabled="point_in_time_recovery" not in opt_out
+            ),
+            server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(
+                enabled=self.key_arn is not None, kms_key_arn=self.key_arn
+            ),
+            deletion_protection_enabled=a.protect,
+            tags=a.tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=a.protect),
         )
 
     # --- SageMaker Feature Groups ------------------------------------------------------
@@ -179,7 +279,7 @@ class FeatureStore(pulumi.ComponentResource):
             child,
             account_id=a.account_id,
         )
-        prefix = pulumi.Output.concat(self.offline.bucket.arn, f"/{SAGEMAKER_OFFLINE_PREFIX}/*")
+        prefix = pulumi.Output.concat(self.offline.bucket.arn, f"/{naming.OFFLINE_SAGEMAKER_PREFIX}*")
         glue = f"arn:{a.partition}:glue:{a.region}:{a.account_id}"
         self.feature_groups_policy = aws.iam.RolePolicy(
             f"{name}-feature-groups-policy",
@@ -229,7 +329,7 @@ class FeatureStore(pulumi.ComponentResource):
                 ),
                 offline_store_config=aws.sagemaker.FeatureGroupOfflineStoreConfigArgs(
                     s3_storage_config=aws.sagemaker.FeatureGroupOfflineStoreConfigS3StorageConfigArgs(
-                        s3_uri=pulumi.Output.concat(self.offline.uri, f"/{SAGEMAKER_OFFLINE_PREFIX}"),
+                        s3_uri=pulumi.Output.concat(self.offline.uri, "/", naming.OFFLINE_SAGEMAKER_PREFIX.rstrip("/")),
                         kms_key_id=self.key_arn,
                     ),
                     data_catalog_config=aws.sagemaker.FeatureGroupOfflineStoreConfigDataCatalogConfigArgs(
@@ -243,141 +343,15 @@ class FeatureStore(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.feature_groups_policy]),
             )
 
-    # --- Feast ---------------------------------------------------------------------------
-    def _feast_yaml(self) -> pulumi.Output[str]:
-        """feature_store.yaml for Feast: provider aws, the DynamoDB online store (Feast's tables
-        share the online table's name as prefix, so the grants cover them), the Athena offline
-        store over the Glue database with results in the offline bucket, the registry in S3."""
-        spec, n, a = self.args.spec, self.args.names, self.args
-        online: dict[str, object] | None = None
-        if self.online_table is not None:
-            online = {
-                "type": "dynamodb",
-                "region": a.region,
-                "table_name_template": f"{n.online_store_table(spec.name)}.{{project}}.{{table_name}}",
-            }
+    # --- Feast operations ------------------------------------------------------------------
+    def grant(self, role: aws.iam.Role, label: str, *operations: str) -> list[aws.iam.RolePolicyAttachment]:
+        """Attach the policies of Feast `operations` (feast_access.OPERATIONS) to `role`."""
+        return attach(self, self._name, self.feast_policies, role, label, operations)
 
-        def render(bucket: str, database: str) -> str:
-            config: dict[str, object] = {
-                "project": n.feast_project(spec.name),
-                "provider": "aws",
-                "registry": f"s3://{bucket}/{FEAST_REGISTRY_KEY}",
-                "online_store": online,  # null: no online store
-                "offline_store": {
-                    "type": "athena",
-                    "region": a.region,
-                    "database": database,
-                    "data_source": "AwsDataCatalog",
-                    "workgroup": "primary",
-                    "s3_staging_location": f"s3://{bucket}/{ATHENA_RESULTS_PREFIX}",
-                },
-                "entity_key_serialization_version": 3,
-            }
-            return to_yaml(config)
+    def grant_read(self, role: aws.iam.Role, label: str) -> list[aws.iam.RolePolicyAttachment]:
+        """Let `role` read features: get_historical_features and get_online_features."""
+        return self.grant(role, label, feast_access.HISTORICAL, feast_access.ONLINE_READ)
 
-        return pulumi.Output.all(self.offline.bucket.name, self.offline.database.name).apply(
-            lambda v: render(str(v[0]), str(v[1]))
-        )
-
-    # --- grants --------------------------------------------------------------------------
-    def _online_arns(self) -> list[pulumi.Input[str]]:
-        if self.online_table is None:
-            return []
-        # The table itself and Feast's per-feature-view tables that share its name as prefix.
-        return [self.online_table.arn, pulumi.Output.concat(self.online_table.arn, ".*")]
-
-    def read_statements(self) -> list[policies.Statement]:
-        objects = pulumi.Output.concat(self.offline.bucket.arn, "/*")
-        found = [
-            policies.allow(["s3:GetObject"], objects, sid="ReadOfflineFeatures"),
-            policies.allow(["s3:ListBucket"], self.offline.bucket.arn, sid="ListOfflineFeatures"),
-        ]
-        a, n = self.args, self.args.names
-        glue = f"arn:{a.partition}:glue:{a.region}:{a.account_id}"
-        database = n.glue_database(a.spec.name)
-        found += [
-            policies.allow(
-                ["glue:GetDatabase", "glue:GetPartitions", "glue:GetTable", "glue:GetTables"],
-                [f"{glue}:catalog", f"{glue}:database/{database}", f"{glue}:table/{database}/*"],
-                sid="ReadFeatureCatalog",
-            ),
-            policies.allow(
-                ["athena:GetQueryExecution", "athena:GetQueryResults", "athena:StartQueryExecution"],
-                f"arn:{a.partition}:athena:{a.region}:{a.account_id}:workgroup/primary",
-                sid="QueryOfflineFeatures",
-            ),
-            policies.allow(
-                ["s3:PutObject"],
-                pulumi.Output.concat(self.offline.bucket.arn, f"/{ATHENA_RESULTS_PREFIX}/*"),
-                sid="WriteQueryResults",
-            ),
-        ]
-        if self.online_table is not None:
-            found.append(
-                policies.allow(
-                    ["dynamodb:BatchGetItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:Query"],
-                    self._online_arns(),
-                    sid="ReadOnlineFeatures",
-                )
-            )
-        if self.key_arn is not None:
-            # Query results are written encrypted, so reading needs data keys too.
-            found.append(policies.kms_use(self.key_arn))  # type: ignore[arg-type]
-        return found
-
-    def write_statements(self) -> list[policies.Statement]:
-        objects = pulumi.Output.concat(self.offline.bucket.arn, "/*")
-        found = [
-            policies.allow(["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], objects, sid="WriteOfflineFeatures"),
-            policies.allow(["s3:ListBucket"], self.offline.bucket.arn, sid="ListOfflineFeatures"),
-        ]
-        if self.online_table is not None:
-            found.append(
-                policies.allow(
-                    [
-                        "dynamodb:BatchWriteItem",
-                        "dynamodb:DeleteItem",
-                        "dynamodb:DescribeTable",
-                        "dynamodb:GetItem",
-                        "dynamodb:PutItem",
-                        "dynamodb:UpdateItem",
-                    ],
-                    self._online_arns(),
-                    sid="WriteOnlineFeatures",
-                )
-            )
-        use = policies.kms_use(self.key_arn)
-        if use:
-            found.append(use)
-        return found
-
-    def grant_read(self, role: aws.iam.Role, label: str) -> aws.iam.RolePolicy:
-        """Let `role` read offline and online features (nothing else)."""
-        return aws.iam.RolePolicy(
-            f"{self._name}-read-{label}",
-            role=role.id,
-            policy=policies.document(*self.read_statements()),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-
-    def grant_write(self, role: aws.iam.Role, label: str) -> aws.iam.RolePolicy:
-        """Let `role` write offline and online features (materialisation, ingestion jobs)."""
-        return aws.iam.RolePolicy(
-            f"{self._name}-write-{label}",
-            role=role.id,
-            policy=policies.document(*self.write_statements()),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-
-
-def to_yaml(value: dict[str, object], indent: int = 0) -> str:
-    """Block-style YAML of nested mappings of scalars; strings are JSON-quoted (valid YAML)."""
-    lines: list[str] = []
-    pad = " " * indent
-    for key, item in value.items():
-        if isinstance(item, dict):
-            lines.append(f"{pad}{key}:")
-            lines.append(to_yaml(item, indent + 2).rstrip("\n"))
-        else:
-            lines.append(f"{pad}{key}: {json.dumps(item)}")
-    return "\n".join(lines) + "\n"
+    def grant_write(self, role: aws.iam.Role, label: str) -> list[aws.iam.RolePolicyAttachment]:
+        """Let `role` write features: materialize, write_to_online_store, push."""
+        return self.grant(role, label, feast_access.MATERIALIZE)

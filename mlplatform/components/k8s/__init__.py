@@ -24,6 +24,7 @@ from mlplatform.errors import MlplatformError
 from mlplatform.spec.feature_store import FeatureStore as FeatureStoreSpec
 from mlplatform.spec.model_endpoint import ModelEndpoint as EndpointSpec
 from mlplatform.spec.monitoring import MonitoringStack as MonitoringSpec
+from mlplatform.spec.rules import is_production
 from mlplatform.spec.training_cluster import TrainingCluster as ClusterSpec
 
 if TYPE_CHECKING:
@@ -113,6 +114,7 @@ def build(ctx: ProgramContext) -> None:
                 offline=_offline_store_args(ctx, c),
                 region=ctx.shared.get("region", platform.region),
                 storage_class=platform.kubernetes.storage_class,
+                production=is_production(ctx.env),
             )
             built[c.name] = FeatureStore(c.name, store_args, opts)
 
@@ -149,6 +151,8 @@ def build(ctx: ProgramContext) -> None:
     for b in built.values():
         if isinstance(b, FeatureStore):  # named like the AWS feature stores' export
             pulumi.export(f"{b.store_name}_feature_store_yaml", b.feature_store_yaml)
+            if b.feast_policies:
+                pulumi.export(f"{b.store_name}_feast_policies", {op: p.arn for op, p in b.feast_policies.items()})
     pulumi.export("kubernetes_namespace", scope.namespace)
 
 
@@ -166,6 +170,7 @@ def _offline_store_args(ctx: ProgramContext, spec: FeatureStoreSpec) -> OfflineS
         kms_key_arn=None if "kms_encryption" in spec.opt_out else ctx.shared["kms_key"].arn,
         access_logs_bucket=None if "access_logging" in spec.opt_out else ctx.shared["access_logs_bucket"],
         versioning="versioning" not in spec.opt_out,
+        partition=ctx.shared.get("partition", "aws"),
     )
 
 

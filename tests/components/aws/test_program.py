@@ -122,7 +122,14 @@ def test_no_iam_policy_allows_a_wildcard_action(prod: Resources) -> None:
 def test_training_job_role_reads_features_and_writes_the_registry_only(prod: Resources) -> None:
     grants = {r.name for r in prod.of_type("aws:iam/rolePolicy:RolePolicy") if r.name.endswith("-train")}
     # ... and uses the experiment trackers of the blueprint (MLflow, the W&B key).
-    assert grants == {"features-read-train", "core-training-output-train", "tracking-use-train"}
+    assert grants == {"core-training-output-train", "tracking-use-train"}
+    attached = prod.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    feast = {r.name: r.inputs["policyArn"] for r in attached if r.name.startswith("features-")}
+    # Training reads features (get_historical_features, get_online_features) and writes none.
+    assert feast == {
+        "features-historical-train": "arn:aws:iam::123456789012:policy/fraud-prod-features-feast-historical",
+        "features-online-read-train": "arn:aws:iam::123456789012:policy/fraud-prod-features-feast-online-read",
+    }
 
 
 # Promoted versions are immutable to everything but promotion: SageMaker re-downloads the model

@@ -20,7 +20,7 @@ EXPECTED_KINDS = {
     "Deployment": 1,
     "Service": 3,  # embedder, Redis client and headless
     "HorizontalPodAutoscaler": 1,
-    "PodDisruptionBudget": 1,
+    "PodDisruptionBudget": 2,  # embedder, Redis
     "NetworkPolicy": 2,
     "InferenceService": 1,
     "StatefulSet": 1,

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-
-import pulumi_kubernetes as k8s
-import yaml
 
 from mlplatform.components.k8s import common
-from mlplatform.context import ProgramContext
 from mlplatform.spec.feature_store import FeatureStore
 from mlplatform.spec.model_endpoint import ModelEndpoint
 from mlplatform.spec.monitoring import MonitoringStack
@@ -149,53 +144,6 @@ def test_redis_volume_claim_names_the_declared_storage_class_with_immutable_labe
     default, _ = run_k8s(platform(STORE))
     claim = by_name(default, "features-redis").inputs["spec"]["volumeClaimTemplates"][0]
     assert claim["spec"]["storageClassName"] == "gp2"  # EKS's StorageClass, the declared default
-
-
-def test_feast_config_points_at_redis_and_is_a_secret_output(prod) -> None:  # type: ignore[no-untyped-def]
-    data = yaml.safe_load(prod.outputs["features_feature_store_yaml"])
-    assert data["online_store"]["connection_string"].startswith(
-        "recs-prod-features-redis.recs-prod.svc.cluster.local:6379,password="
-    )
-    assert data["registry"] == "s3://recs-prod-features-offline-123456789012/feast/registry.db"
-    assert data["provider"] == "aws"
-    assert data["offline_store"]["type"] == "athena"
-    assert data["offline_store"]["database"] == "recs_prod_features"
-    assert data["offline_store"]["region"] == "eu-west-1"
-    offline = [r for r in prod.resources if r.name.startswith("features-offline")]
-    assert {r.type for r in offline} >= {"aws:s3/bucket:Bucket", "aws:glue/catalogDatabase:CatalogDatabase"}
-    parent = next(r for r in prod.resources if r.name == "features" and r.type == "mlplatform:k8s:FeatureStore")
-    assert all(r.parent == parent.urn for r in offline)
-
-
-def test_feast_config_is_a_pulumi_secret() -> None:
-    from mlplatform.components.k8s import feature_store
-
-    text = feature_store.feast_yaml("shop_dev_features", "redis.shop", "pw", None)
-    local = yaml.safe_load(text)
-    assert (local["registry"], local["provider"], local["offline_store"]) == (
-        "data/registry.db",
-        "local",
-        {"type": "file"},
-    )
-    assert local["online_store"] == {
-        "type": "redis",
-        "redis_type": "redis",
-        "connection_string": "redis.shop:6379,password=pw",
-    }
-
-    def probe(key: str) -> Callable[[ProgramContext], object]:
-        # Feed one output into a resource input: the capture shows a secret as "[secret]".
-        def register(ctx: ProgramContext) -> object:
-            value = getattr(ctx.shared["kubernetes_components"]["features"], key)
-            return k8s.core.v1.ConfigMap("probe", data={"value": value})
-
-        return register
-
-    for key in ("feature_store_yaml", "connection_string"):
-        captured, _ = run_k8s(platform(STORE), after=probe(key))
-        assert by_name(captured, "probe").inputs["data"] == "[secret]", key
-    plain, _ = run_k8s(platform(STORE), after=probe("redis_host"))
-    assert by_name(plain, "probe").inputs["data"] == {"value": "shop-dev-features-redis.shop-dev.svc.cluster.local"}
 
 
 ENDPOINTS = [
