@@ -13,11 +13,21 @@ from mlplatform import naming
 from mlplatform.blueprint import load
 from mlplatform.context import ProgramContext
 from mlplatform.errors import MlplatformError
-from mlplatform.stack_config import PROJECT, find_project_root, parse_models
+from mlplatform.stack_config import PROJECT, check_keys, find_project_root, parse_models
+
+
+def config_keys() -> list[str]:
+    """Every config key the engine gave this run: `pulumi up` passes them as the PULUMI_CONFIG
+    environment variable, the SDK's mocks and inline programs set them in-process."""
+    from pulumi.runtime import config as runtime_config
+
+    return sorted({*runtime_config.get_config_env(), *runtime_config.CONFIG.get()})
 
 
 def load_context() -> ProgramContext:
     config = pulumi.Config(PROJECT)
+    # A mistyped key (mlplatform:modles) would otherwise deploy as if it were absent.
+    check_keys(config_keys(), f"stack '{pulumi.get_stack()}'")
     root = find_project_root(Path.cwd())
     blueprint = config.get("blueprint")
     if not blueprint:

@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mlplatform.cli.output import out, print_json, user_errors
+from mlplatform.cli.output import PLAN_INTERRUPTED, out, print_json, user_errors
 from mlplatform.cli.plan import BlueprintArg, EnvOpt, JsonOpt, StackFileOpt, StackOpt, load_plan
 
 if TYPE_CHECKING:
     from mlplatform.plan.cost import Estimate
 
 
-@user_errors
+@user_errors(interrupted=PLAN_INTERRUPTED)
 def cost(
     blueprint: BlueprintArg,
     env: EnvOpt = None,

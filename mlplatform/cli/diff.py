@@ -7,15 +7,21 @@ from typing import Annotated
 
 import typer
 
-from mlplatform.cli.output import out, print_json, user_errors
+from mlplatform.cli.output import PLAN_INTERRUPTED, out, print_json, user_errors
 from mlplatform.cli.plan import BlueprintArg, JsonOpt, load_plan
 
 
-@user_errors
+@user_errors(interrupted=PLAN_INTERRUPTED)
 def diff(
     blueprint: BlueprintArg,
     from_env: Annotated[str, typer.Option("--from", help="Environment compared from.", show_default=False)],
     to_env: Annotated[str, typer.Option("--to", help="Environment compared to.", show_default=False)],
+    from_stack: Annotated[
+        str | None, typer.Option("--from-stack", help="Stack for --from, when it differs from the environment.")
+    ] = None,
+    to_stack: Annotated[
+        str | None, typer.Option("--to-stack", help="Stack for --to, when it differs from the environment.")
+    ] = None,
     from_stack_file: Annotated[Path | None, typer.Option("--from-stack-file", help="Stack file for --from.")] = None,
     to_stack_file: Annotated[Path | None, typer.Option("--to-stack-file", help="Stack file for --to.")] = None,
     as_json: JsonOpt = False,
@@ -23,8 +29,12 @@ def diff(
     """Resources only in one environment, and the inputs that differ for shared ones."""
     from mlplatform.plan.diff import diff_plans
 
-    before = load_plan(blueprint, from_env, None, from_stack_file, quiet=as_json)
-    after = load_plan(blueprint, to_env, None, to_stack_file, quiet=as_json)
+    before = load_plan(
+        blueprint, from_env, from_stack, from_stack_file, quiet=as_json, flags=("--from-stack", "--from-stack-file")
+    )
+    after = load_plan(
+        blueprint, to_env, to_stack, to_stack_file, quiet=as_json, flags=("--to-stack", "--to-stack-file")
+    )
     result = diff_plans(before, after)
     if as_json:
         print_json(result.to_json())

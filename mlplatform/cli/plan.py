@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mlplatform.cli.output import err, out, print_json, user_errors
+from mlplatform.cli.output import PLAN_INTERRUPTED, err, out, print_json, user_errors
 
 if TYPE_CHECKING:
     from mlplatform.plan.model import Plan
@@ -26,20 +26,30 @@ StackFileOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
-def load_plan(blueprint: Path, env: str | None, stack: str | None, stack_file: Path | None, quiet: bool) -> Plan:
-    """Build the plan, with a spinner on stderr unless output is JSON."""
+def load_plan(
+    blueprint: Path,
+    env: str | None,
+    stack: str | None,
+    stack_file: Path | None,
+    quiet: bool,
+    flags: tuple[str, str] = ("--stack", "--stack-file"),
+) -> Plan:
+    """Build the plan, with a spinner on stderr unless output is JSON. `flags` name the options
+    that pick a stack, for messages (diff has a pair per side)."""
     from mlplatform.plan.build import build_plan
 
     if env is None and stack is None and stack_file is None:
-        raise typer.BadParameter("give --env, --stack or --stack-file", param_hint="--env")
+        raise typer.BadParameter(f"give --env, {flags[0]} or {flags[1]}", param_hint="--env")
+    if stack is not None and stack_file is not None:
+        raise typer.BadParameter(f"give {flags[0]} or {flags[1]}, not both", param_hint=flags[0])
     what = env or stack or str(stack_file)
     if quiet:
-        return build_plan(blueprint, env, stack=stack, stack_file=stack_file)
+        return build_plan(blueprint, env, stack=stack, stack_file=stack_file, flags=flags)
     with err.status(f"Planning {blueprint} for {what} (offline, Pulumi SDK mocks)"):
-        return build_plan(blueprint, env, stack=stack, stack_file=stack_file)
+        return build_plan(blueprint, env, stack=stack, stack_file=stack_file, flags=flags)
 
 
-@user_errors
+@user_errors(interrupted=PLAN_INTERRUPTED)
 def plan(
     blueprint: BlueprintArg,
     env: EnvOpt = None,

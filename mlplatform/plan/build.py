@@ -28,6 +28,7 @@ def build_plan(
     stack_file: str | Path | None = None,
     root: Path | None = None,
     timings: PlanTimings | None = None,
+    flags: stacks.StackFlags = stacks.PLAN_FLAGS,
 ) -> Plan:
     """The offline plan of `blueprint` for one environment: every resource the program
     registers, with its inputs, and the guardrail findings with waivers applied.
@@ -42,14 +43,31 @@ def build_plan(
     timings = timings or PlanTimings()
     path = Path(blueprint)
     root = root or stacks.project_root(path)
+    started = time.perf_counter()
+    loaded = load(path)
+    # With --env known, the blueprint's own problems come first: they are what to fix.
+    platform = loaded.resolve(env) if env is not None else None
+    timings.validate = time.perf_counter() - started
     config = stacks.select(
-        root, path, env=env, stack=stack, stack_file=Path(stack_file) if stack_file is not None else None
+        root, path, env=env, stack=stack, stack_file=Path(stack_file) if stack_file is not None else None, flags=flags
     )
     environment = config.environment
+    missing = stacks.missing_required(root, config)
+    if missing:
+        keys = ", ".join(missing)
+        raise MlplatformError(
+            f"{_where(config)}: sets no {keys}; Pulumi.yaml declares it without a default, so `pulumi up` "
+            f"would refuse this stack (\"missing configuration value\"). Add it to the stack file"
+        )
+    notes: list[str] = []
+    other = stacks.substituted(root, config, path)
+    if other is not None:
+        notes.append(f"{_where(config)} deploys {other}; this plan uses {blueprint} in its place")
 
-    started = time.perf_counter()
-    platform = load(path).resolve(environment)  # BlueprintInvalid lists every problem
-    timings.validate = time.perf_counter() - started
+    if platform is None:
+        started = time.perf_counter()
+        platform = loaded.resolve(environment)  # BlueprintInvalid lists every problem
+        timings.validate += time.perf_counter() - started
 
     project, main = stacks.project_settings(root)
     region = str(config.values.get("aws:region") or platform.region)
@@ -79,7 +97,7 @@ def build_plan(
         resources=ordered(captured.resources),
         outputs=captured.outputs,
         violations=outcome.violations,
-        warnings=captured.warnings,
+        warnings=notes + captured.warnings,
         region=region,
         waivers=outcome.waivers,
         opt_outs=outcome.opt_outs,
@@ -114,7 +132,9 @@ def ordered(resources: list[PlannedResource]) -> list[PlannedResource]:
 
 
 def _where(config: StackConfig) -> str:
-    return f"stack '{config.stack}'" + (f" ({config.path})" if config.path else "")
+    from mlplatform.stack_config import display
+
+    return f"stack '{config.stack}'" + (f" ({display(config.path)})" if config.path else "")
 
 
 def _describe(exc: BaseException) -> str:

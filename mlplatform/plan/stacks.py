@@ -33,6 +33,11 @@ def blueprint_setting(root: Path, blueprint: Path) -> str:
         return str(full)
 
 
+# The flags that pick a stack, named in messages: `diff` has one pair per side.
+StackFlags = tuple[str, str]
+PLAN_FLAGS: StackFlags = ("--stack", "--stack-file")
+
+
 def select(
     root: Path,
     blueprint: Path,
@@ -40,51 +45,102 @@ def select(
     env: str | None = None,
     stack: str | None = None,
     stack_file: Path | None = None,
+    flags: StackFlags = PLAN_FLAGS,
 ) -> StackConfig:
-    """The stack config to plan `blueprint` with; raises MlplatformError saying what to pass."""
+    """The stack config to plan `blueprint` with; raises MlplatformError saying what to pass.
+
+    Only the stack files needed are read: a broken file of another stack does not block this one."""
+    stack_flag, file_flag = flags
     if stack_file is not None:
         config = stack_config.read(stack_file)
     elif stack is not None:
         config = stack_config.read(stack_config.stack_file(root, stack), stack)
     elif env is not None:
-        config = _for_environment(root, blueprint, env)
+        config = _for_environment(root, blueprint, env, flags)
     else:
-        raise MlplatformError("say which stack to plan: --env ENV, --stack NAME or --stack-file FILE")
+        raise MlplatformError(f"say which stack to plan: --env ENV, {stack_flag} NAME or {file_flag} FILE")
     if env is not None and config.environment != env:
         if config.values.get(f"{PROJECT}:environment"):
-            raise MlplatformError(
-                f"{config.path}: stack '{config.stack}' is environment '{config.environment}', not '{env}'"
-            )
+            where = stack_config.display(config.path) if config.path else config.stack
+            raise MlplatformError(f"{where}: stack '{config.stack}' is environment '{config.environment}', not '{env}'")
         config.values[f"{PROJECT}:environment"] = env
     return config
 
 
-def _for_environment(root: Path, blueprint: Path, env: str) -> StackConfig:
+def _for_environment(root: Path, blueprint: Path, env: str, flags: StackFlags) -> StackConfig:
+    """The stack file deploying `blueprint` as `env`: stacks/Pulumi.<env>.yaml when it does, else
+    the one other file that does. Never a stack file of another blueprint."""
+    stack_flag, file_flag = flags
     wanted = blueprint_setting(root, blueprint)
+    default = _default_blueprint(root)
+    named_path = stack_config.stack_file(root, env)
+    named: StackConfig | None = None
+    if named_path.is_file():
+        named = stack_config.read(named_path)  # the file this environment is named for: its errors count
+        if named.environment == env and _same_blueprint(root, named.blueprint or default, wanted):
+            return named
     candidates: list[StackConfig] = []
+    unreadable: list[str] = []
     for path in sorted((root / "stacks").glob("Pulumi.*.yaml")):
-        config = stack_config.read(path)
-        if config.environment == env and _same_blueprint(root, config.blueprint, wanted):
+        if path == named_path:
+            continue
+        try:
+            config = stack_config.read(path)
+        except MlplatformError as exc:  # not this stack's problem unless no other file fits
+            shown = stack_config.display(path)
+            unreadable.append(f"{path.relative_to(root)} ({str(exc).splitlines()[0].removeprefix(f'{shown}: ')})")
+            continue
+        if config.environment == env and _same_blueprint(root, config.blueprint or default, wanted):
             candidates.append(config)
-    named = [c for c in candidates if c.stack == env]  # the stack named for the environment wins
-    if len(candidates) == 1 or named:
-        return (named or candidates)[0]
+    if len(candidates) == 1:
+        return candidates[0]
     if len(candidates) > 1:
         names = ", ".join(c.stack for c in candidates)
-        raise MlplatformError(f"stacks {names} all deploy {wanted} as '{env}': pick one with --stack NAME")
-    default = stack_config.stack_file(root, env)
-    if default.is_file():  # BLUEPRINT overrides the stack file's own blueprint
-        return stack_config.read(default)
-    raise MlplatformError(
-        f"no stack file for environment '{env}' in {root / 'stacks'}: add stacks/Pulumi.{env}.yaml "
-        "or pass --stack NAME or --stack-file FILE"
+        raise MlplatformError(f"stacks {names} all deploy {wanted} as '{env}': pick one with {stack_flag} NAME")
+    why = ""
+    if named is not None:
+        other = named.blueprint or default or "no blueprint"
+        if named.environment != env:
+            why = f"; {named_path.relative_to(root)} is environment '{named.environment}'"
+        else:
+            why = f"; {named_path.relative_to(root)} deploys {other}"
+    if unreadable:
+        why += f"; could not read {', '.join(unreadable)}"
+    add = (
+        f"stacks/Pulumi.{env}.yaml with {PROJECT}:blueprint: {wanted}"
+        if named is None
+        else f"a stack file stacks/Pulumi.NAME.yaml with {PROJECT}:blueprint: {wanted} and {PROJECT}:environment: {env}"
     )
+    folder = stack_config.display(root / "stacks")
+    raise MlplatformError(
+        f"no stack file in {folder}/ deploys {wanted} as environment '{env}'{why}. Add {add}, "
+        f"or pass {stack_flag} NAME or {file_flag} FILE to plan it with another stack's config"
+    )
+
+
+def _default_blueprint(root: Path) -> str | None:
+    value = stack_config.project_defaults(root).get(f"{PROJECT}:blueprint")
+    return str(value) if value else None
 
 
 def _same_blueprint(root: Path, configured: str | None, wanted: str) -> bool:
     if not configured:
         return False
     return blueprint_setting(root, root / configured) == wanted
+
+
+def substituted(root: Path, config: StackConfig, blueprint: Path) -> str | None:
+    """The blueprint the stack file deploys, when BLUEPRINT is planned in its place (else None)."""
+    configured = config.blueprint or _default_blueprint(root)
+    if configured and _same_blueprint(root, configured, blueprint_setting(root, blueprint)):
+        return None
+    return configured or "no blueprint"
+
+
+def missing_required(root: Path, config: StackConfig) -> list[str]:
+    """Keys Pulumi.yaml declares without a default that the stack does not set: `pulumi up`
+    refuses such a stack ("Stack 'x' is missing configuration value 'y'")."""
+    return [k for k in stack_config.project_required(root) if k not in config.values]
 
 
 def program_config(root: Path, config: StackConfig, blueprint: Path, env: str) -> dict[str, str]:

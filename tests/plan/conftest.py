@@ -85,6 +85,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (stacks / "Pulumi.dev.yaml").write_text(stack("blueprints/demo.py"))
     (stacks / "Pulumi.prod.yaml").write_text(stack("blueprints/demo.py"))
     (stacks / "Pulumi.other-prod.yaml").write_text(stack("blueprints/other.py", **{"mlplatform:environment": "prod"}))
+    (stacks / "Pulumi.waived-prod.yaml").write_text(
+        stack("blueprints/waived.py", **{"mlplatform:environment": "prod"})
+    )
     (stacks / "Pulumi.broken.yaml").write_text(
         stack("blueprints/demo.py", **{"mlplatform:kubeContext": "boom", "mlplatform:environment": "dev"})
     )

@@ -62,14 +62,30 @@ def test_plan_json_shape(project: Path) -> None:
 
 
 def test_config_blueprint_override_and_project_defaults(project: Path) -> None:
-    plan = build_plan("blueprints/waived.py", "dev")
+    plan = build_plan("blueprints/waived.py", "dev", stack="dev")
     assert plan.outputs == {"blueprint": "blueprints/waived.py", "environment": "dev", "extra": "from-project-defaults"}
+    # Planning another blueprint with a stack's config is said, not silent.
+    assert plan.warnings[0] == (
+        "stack 'dev' (stacks/Pulumi.dev.yaml) deploys blueprints/demo.py; "
+        "this plan uses blueprints/waived.py in its place"
+    )
+
+
+def test_env_never_pairs_a_blueprint_with_another_blueprints_stack(project: Path) -> None:
+    with pytest.raises(MlplatformError) as exc:
+        build_plan("blueprints/waived.py", "dev")
+    assert str(exc.value) == (
+        "no stack file in stacks/ deploys blueprints/waived.py as environment 'dev'; "
+        "stacks/Pulumi.dev.yaml deploys blueprints/demo.py. Add a stack file stacks/Pulumi.NAME.yaml with "
+        "mlplatform:blueprint: blueprints/waived.py and mlplatform:environment: dev, or pass --stack NAME or "
+        "--stack-file FILE to plan it with another stack's config"
+    )
 
 
 def test_absolute_blueprint_outside_the_project(project: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     outside = tmp_path_factory.mktemp("elsewhere") / "b.py"
     outside.write_text((project / "blueprints" / "demo.py").read_text())
-    assert build_plan(outside, "dev").outputs["blueprint"] == str(outside.resolve())
+    assert build_plan(outside, "dev", stack="dev").outputs["blueprint"] == str(outside.resolve())
 
 
 def test_env_picks_the_stack_of_this_blueprint(project: Path) -> None:
@@ -88,17 +104,26 @@ def test_stack_file_for_another_environment(project: Path) -> None:
     with pytest.raises(MlplatformError) as exc:
         build_plan("blueprints/other.py", "dev", stack_file=project / "stacks" / "Pulumi.other-prod.yaml")
     assert str(exc.value) == (
-        f"{project / 'stacks' / 'Pulumi.other-prod.yaml'}: stack 'other-prod' is environment 'prod', not 'dev'"
+        "stacks/Pulumi.other-prod.yaml: stack 'other-prod' is environment 'prod', not 'dev'"
     )
 
 
 def test_no_stack_for_environment(project: Path) -> None:
     with pytest.raises(MlplatformError) as exc:
-        build_plan("blueprints/demo.py", "qa")
+        build_plan("blueprints/demo.py", "staging")
     assert str(exc.value) == (
-        f"no stack file for environment 'qa' in {project / 'stacks'}: add stacks/Pulumi.qa.yaml "
-        "or pass --stack NAME or --stack-file FILE"
+        "no stack file in stacks/ deploys blueprints/demo.py as environment 'staging'. Add "
+        "stacks/Pulumi.staging.yaml with mlplatform:blueprint: blueprints/demo.py, or pass --stack NAME or "
+        "--stack-file FILE to plan it with another stack's config"
     )
+
+
+def test_an_environment_the_blueprint_lacks_is_a_blueprint_problem(project: Path) -> None:
+    with pytest.raises(BlueprintInvalid) as exc:
+        build_plan("blueprints/demo.py", "qa")
+    assert [str(p) for p in exc.value.problems] == [
+        "blueprints/demo.py:3: Platform 'demo', field 'environments': environment 'qa' is not one of dev, staging, prod"
+    ]
 
 
 def test_invalid_blueprint(project: Path) -> None:
@@ -111,7 +136,7 @@ def test_program_failure_is_a_message(project: Path) -> None:
     with pytest.raises(MlplatformError) as exc:
         build_plan("blueprints/demo.py", stack="broken")
     assert str(exc.value) == (
-        f"stack 'broken' ({project / 'stacks' / 'Pulumi.broken.yaml'}): the program failed: RuntimeError: boom"
+        "stack 'broken' (stacks/Pulumi.broken.yaml): the program failed: RuntimeError: boom"
     )
 
 

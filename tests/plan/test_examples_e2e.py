@@ -50,7 +50,7 @@ def _opted_out(tmp_path: Path, waiver: str = "") -> Path:
 
 def _rules_broken_in_dev(tmp_path: Path) -> list[str]:
     """The error rules the opted-out resources break, as the planned resources show them."""
-    code, plan, output = _plan_json(str(_opted_out(tmp_path)), "--env", "dev")
+    code, plan, output = _plan_json(str(_opted_out(tmp_path)), "--env", "dev", "--stack", "dev")
     assert code == 0, output
     return sorted({v["rule"] for v in plan["violations"] if v["severity"] == "error" and not v["waived"]})
 
@@ -58,14 +58,20 @@ def _rules_broken_in_dev(tmp_path: Path) -> list[str]:
 def test_encryption_opt_out_without_waiver_fails_in_prod(tmp_path: Path) -> None:
     broken = _rules_broken_in_dev(tmp_path)
     assert broken == ["MLP-DDB-002", "MLP-S3-001"]
-    result = runner.invoke(app, ["plan", str(_opted_out(tmp_path)), "--env", "prod", "--json"])
+    result = runner.invoke(app, ["plan", str(_opted_out(tmp_path)), "--env", "prod", "--stack", "prod", "--json"])
     assert result.exit_code == 1
-    assert result.stdout == ""
     # The blueprint check names exactly the rules the planned resources would break.
-    assert (
-        "FeatureStore 'features', field 'opt_out': opt-out 'kms_encryption' breaks guardrail "
-        "MLP-S3-001, MLP-DDB-002 in prod" in result.output
+    message = (
+        "opt-out 'kms_encryption' breaks guardrail MLP-S3-001, MLP-DDB-002 in prod; remove it, or waive each "
+        "rule with Waiver(rule=..., reason=..., component='features')"
     )
+    assert f"FeatureStore 'features', field 'opt_out': {message}" in result.stderr
+    # Under --json the failure is a JSON document on stdout, its problems as validate reports them.
+    error = json.loads(result.stdout)["error"]
+    assert (error["kind"], error["exit_code"]) == ("invalid", 1)
+    assert [(p["component"], p["field"], p["message"]) for p in error["problems"]] == [
+        ("FeatureStore 'features'", "opt_out", message)
+    ]
     assert "Traceback" not in result.output
 
 
@@ -74,7 +80,7 @@ def test_encryption_opt_out_with_waivers_passes_and_lists_them(tmp_path: Path) -
     waivers = ", ".join(
         f'Waiver(rule="{rule}", reason="offline features are public data", component="features")' for rule in rules
     )
-    code, plan, output = _plan_json(str(_opted_out(tmp_path, waivers)), "--env", "prod")
+    code, plan, output = _plan_json(str(_opted_out(tmp_path, waivers)), "--env", "prod", "--stack", "prod")
     assert code == 0, output
     assert sorted(w["rule"] for w in plan["waivers"]) == rules
     assert all(w["waived"] >= 1 and w["reason"] == "offline features are public data" for w in plan["waivers"])
@@ -82,7 +88,7 @@ def test_encryption_opt_out_with_waivers_passes_and_lists_them(tmp_path: Path) -
 
 
 def test_opt_out_is_reported_but_passes_in_dev(tmp_path: Path) -> None:
-    code, plan, output = _plan_json(str(_opted_out(tmp_path)), "--env", "dev")
+    code, plan, output = _plan_json(str(_opted_out(tmp_path)), "--env", "dev", "--stack", "dev")
     assert code == 0, output
     assert any(v["severity"] == "error" for v in plan["violations"])
 

@@ -33,33 +33,37 @@ def test_diff_lines(project: Path) -> None:
 
 
 def test_mermaid(project: Path) -> None:
-    assert render_graph(build_plan("blueprints/demo.py", "prod"), "mermaid").splitlines() == [
+    plan = build_plan("blueprints/demo.py", "prod")
+    assert render_graph(plan, "mermaid").splitlines() == [
+        "flowchart LR",
+        '  c0["demo-prod-monitoring<br/>MonitoringStack (aws), 4 resources"]',
+    ]
+    assert render_graph(plan, "mermaid", "resource").splitlines() == [
         "flowchart LR",
         '  subgraph c0["demo-prod-monitoring<br/>mlplatform:aws:MonitoringStack"]',
-        '    r1["demo-prod-monitoring-nat<br/>aws:ec2:NatGateway"]',
-        '    r2["demo-prod-monitoring-key<br/>aws:kms:Key"]',
         '    r3["demo-prod-monitoring-alerts<br/>aws:sns:Topic"]',
+        '    r2["demo-prod-monitoring-key<br/>aws:kms:Key"]',
         '    r4["demo-prod-monitoring-latency<br/>aws:cloudwatch:MetricAlarm"]',
+        '    r1["demo-prod-monitoring-nat<br/>aws:ec2:NatGateway"]',
         "  end",
         "  r3 --> r4",
     ]
 
 
 def test_dot(project: Path) -> None:
-    text = render_graph(build_plan("blueprints/demo.py", "dev"), "dot")
+    text = render_graph(build_plan("blueprints/demo.py", "dev"), "dot", "resource")
     assert text.splitlines() == [
         'digraph "demo-dev" {',
         "  rankdir=LR;",
         "  node [shape=box];",
         "  subgraph cluster_c0 {",
         '    label="demo-dev-monitoring\\nmlplatform:aws:MonitoringStack";',
-        '    c0 [label="demo-dev-monitoring", shape=folder];',
-        '    r1 [label="demo-dev-monitoring-key\\naws:kms:Key"];',
         '    r2 [label="demo-dev-monitoring-alerts\\naws:sns:Topic"];',
+        '    r1 [label="demo-dev-monitoring-key\\naws:kms:Key"];',
         '    r3 [label="demo-dev-monitoring-latency\\naws:cloudwatch:MetricAlarm"];',
         "  }",
-        "  r1 -> r2;",
         "  r2 -> r3;",
+        "  r1 -> r2;",
         "}",
     ]
 

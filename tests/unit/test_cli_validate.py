@@ -212,5 +212,24 @@ def test_schema_rejects_what_validation_rejects() -> None:
 
 def test_schema_to_a_file(tmp_path: Path) -> None:
     target = tmp_path / "schema.json"
-    assert _run("schema", "--output", str(target)) == (0, f"wrote {target}\n", "")
+    # The data goes to the file; the message about it to stderr.
+    assert _run("schema", "--output", str(target)) == (0, "", f"wrote {target}\n")
     assert json.loads(target.read_text()) == _schema()
+    assert _run("schema", "--output", str(target), "--json") == (0, f'{{\n  "wrote": "{target}"\n}}\n', "")
+    assert _run("schema", "--json")[1] == _run("schema")[1]
+
+
+def test_schema_to_a_file_that_cannot_be_written(tmp_path: Path) -> None:
+    target = tmp_path / "missing-folder" / "schema.json"
+    code, out, err = _run("schema", "--output", str(target))
+    assert (code, out) == (1, "")
+    assert err == f"error: {target}: cannot write: No such file or directory\n"
+    code, out, _ = _run("schema", "--output", str(target), "--json")
+    assert code == 1
+    assert json.loads(out) == {
+        "error": {
+            "kind": "invalid",
+            "exit_code": 1,
+            "message": f"{target}: cannot write: No such file or directory",
+        }
+    }

@@ -66,8 +66,12 @@ def test_main_is_the_stacks_program(project: dict[str, Any]) -> None:
 def test_project_config_declares_known_keys_only(project: dict[str, Any]) -> None:
     declared = {k if ":" in k else f"{stack_config.PROJECT}:{k}" for k in project.get("config", {})}
     assert declared <= set(stack_config.KNOWN_KEYS)
-    default = stack_config.project_defaults(ROOT)[f"{stack_config.PROJECT}:blueprint"]
-    assert (ROOT / default).is_file()
+    # Pulumi requires a declared key without a default on every stack (pkg/workspace/config.go,
+    # "Stack 'dev' is missing configuration value"): only the blueprint is, and every stack sets it.
+    assert stack_config.project_required(ROOT) == [f"{stack_config.PROJECT}:blueprint"]
+    assert stack_config.project_defaults(ROOT) == {}
+    for path in STACK_FILES:
+        assert stack_config.read(path).blueprint, f"{path.name} names no blueprint; `pulumi up` would refuse it"
 
 
 def test_there_is_a_stack_per_example_environment() -> None:
@@ -101,7 +105,15 @@ def test_stack_file_is_consistent(path: Path) -> None:
 def test_an_unknown_key_is_caught(tmp_path: Path) -> None:
     bad = tmp_path / "Pulumi.dev.yaml"
     bad.write_text("config:\n  mlplatform:blueprnt: blueprints/fraud_detection.py\n  aws:regoin: us-east-1\n")
-    assert stack_config.read(bad).unknown_keys() == ["aws:regoin", "mlplatform:blueprnt"]
+    # The mlplatform namespace is strict; a provider's keys are the provider's to check.
+    with pytest.raises(stack_config.MlplatformError) as exc:
+        stack_config.read(bad)
+    assert str(exc.value) == (
+        f"{bad}: unknown key 'mlplatform:blueprnt'; did you mean 'mlplatform:blueprint'? (mlplatform keys: "
+        "awsProfile, awsRoleArn, blueprint, environment, kubeconfig, kubeContext, models)"
+    )
+    bad.write_text("config:\n  mlplatform:blueprint: blueprints/fraud_detection.py\n  aws:regoin: us-east-1\n")
+    assert stack_config.read(bad).unknown_keys() == ["aws:regoin"]
 
 
 def test_a_malformed_model_entry_is_caught(tmp_path: Path) -> None:
