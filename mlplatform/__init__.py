@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from mlplatform.spec.declarations import (
         AllAtOnce,
         Canary,
+        DeclaredKarpenter,
         ExperimentTracker,
         Feature,
         FeatureGroup,
@@ -33,7 +34,9 @@ if TYPE_CHECKING:
         Serverless,
         ServingMetrics,
         Smtp,
+        SystemNodes,
         TrainingCluster,
+        TrainingEquipment,
         Waiver,
     )
     from mlplatform.spec.per_env import per_env
@@ -43,6 +46,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AllAtOnce",
     "Canary",
+    "DeclaredKarpenter",
     "ExperimentTracker",
     "Feature",
     "FeatureGroup",
@@ -65,7 +69,9 @@ __all__ = [
     "Serverless",
     "ServingMetrics",
     "Smtp",
+    "SystemNodes",
     "TrainingCluster",
+    "TrainingEquipment",
     "Waiver",
     "per_env",
 ]

@@ -18,6 +18,7 @@ from mlplatform.spec import (
     network,
     platform,
     training_cluster,
+    training_equipment,
 )
 from mlplatform.spec.base import SpecModel
 from mlplatform.spec.per_env import PerEnv
@@ -98,6 +99,9 @@ Prometheus = _declaration(cluster.Prometheus)
 Smtp = _declaration(cluster.Smtp)
 Irsa = _declaration(cluster.Irsa)
 PodIdentity = _declaration(cluster.PodIdentity)
+TrainingEquipment = _declaration(training_equipment.TrainingEquipment)
+DeclaredKarpenter = _declaration(training_equipment.DeclaredKarpenter)
+SystemNodes = _declaration(training_equipment.SystemNodes)
 Network = _declaration(network.Network)
 FeatureStore = _declaration(feature_store.FeatureStore)
 FeatureGroup = _declaration(feature_store.FeatureGroup)

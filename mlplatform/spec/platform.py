@@ -14,6 +14,7 @@ from mlplatform.spec.model_endpoint import ModelEndpoint
 from mlplatform.spec.monitoring import MonitoringStack
 from mlplatform.spec.network import Network
 from mlplatform.spec.training_cluster import TrainingCluster
+from mlplatform.spec.training_equipment import TrainingEquipment
 
 Component = Annotated[
     FeatureStore | TrainingCluster | ModelEndpoint | MonitoringStack | ExperimentTracker, Field(discriminator="kind")
@@ -67,6 +68,10 @@ class KubernetesCluster(SpecModel):
         None,
         description="How pods get AWS credentials: Irsa(oidc_issuer=...) or PodIdentity(cluster_name=...). "
         "Omitted: IRSA through the OIDC provider of training_cluster; without one, endpoints are an error.",
+    )
+    training: TrainingEquipment = Field(
+        default_factory=TrainingEquipment,
+        description="Training controllers the cluster already runs. Omitted: none; the platform installs them.",
     )
 
 

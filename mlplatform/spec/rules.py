@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlplatform import naming
-from mlplatform.spec import instance_types, tracker_rules
+from mlplatform.spec import instance_types, tracker_rules, training_equipment
 from mlplatform.spec.feature_store import FeatureStore
 from mlplatform.spec.model_endpoint import AllAtOnce, ModelEndpoint
 from mlplatform.spec.monitoring import MonitoringStack
@@ -207,8 +207,8 @@ def targets(p: Platform, ctx: Context) -> Iterator[Finding]:
                 _at(i, "data_capture_percent"),
                 ("SageMaker Serverless Inference does not support data capture; set it to 0 or use instances"),
             )
-        if isinstance(c, TrainingCluster) and c.target == "kubernetes" and c.node_pools:
-            yield _at(i, "node_pools"), "node_pools need target='eks'; an existing cluster brings its own nodes"
+        if isinstance(c, TrainingCluster):
+            yield from _training_targets(p, i, c)
         for name in c.opt_out:
             if c.target == "kubernetes" and (c.kind, name) not in _KUBERNETES_OPT_OUTS:
                 yield (
@@ -218,6 +218,34 @@ def targets(p: Platform, ctx: Context) -> Iterator[Finding]:
                         "default); remove it"
                     ),
                 )
+
+
+_EKS_ADDONS = training_equipment.EKS_ADDONS
+
+
+def _training_targets(p: Platform, i: int, c: TrainingCluster) -> Iterator[Finding]:
+    if c.target == "kubernetes" and c.node_pools and p.kubernetes.training.karpenter is None:
+        yield (
+            _at(i, "node_pools"),
+            "node_pools on target='kubernetes' become Karpenter NodePools, and the cluster declares no "
+            "Karpenter; declare it with Platform(kubernetes=KubernetesCluster(training=TrainingEquipment("
+            "karpenter=DeclaredKarpenter(node_role=..., discovery_tag=...)))) or remove node_pools",
+        )
+    for name in c.addon_versions:
+        if c.target != "eks" or c.existing_cluster:
+            yield _at(i, "addon_versions"), "addon_versions apply to an EKS cluster the platform creates; remove it"
+            break
+        if name not in _EKS_ADDONS:
+            yield (
+                _at(i, "addon_versions", name),
+                f"'{name}' is not an add-on the platform installs ({', '.join(_EKS_ADDONS)})",
+            )
+    if c.target == "eks" and not c.existing_cluster and c.system_nodes.instance_type not in instance_types.ec2_types():
+        hint = instance_types.did_you_mean(c.system_nodes.instance_type, instance_types.ec2_types())
+        yield (
+            _at(i, "system_nodes", "instance_type"),
+            f"'{c.system_nodes.instance_type}' is not an EC2 instance type{hint}",
+        )
 
 
 # Opt-outs that still mean something on target="kubernetes": the S3 offline store of a

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from mlplatform.spec.base import Name, SpecModel
+from mlplatform.spec.training_equipment import SystemNodes
 
 TrainingClusterOptOut = Literal["private_endpoint", "secrets_encryption", "control_plane_logging"]
 
@@ -44,7 +45,18 @@ class TrainingCluster(SpecModel):
     )
     kubernetes_version: str = Field("1.33", pattern=r"^1\.\d{2}$", description="EKS Kubernetes version. Omitted: 1.33.")
     node_pools: list[NodePool] = Field(
-        default_factory=list, description="Managed node groups. Omitted: none (an existing cluster's)."
+        default_factory=list,
+        description="Node pools: a Karpenter NodePool each (nodes from zero up to max_nodes), plus a managed "
+        "node group of min_nodes always-on nodes when min_nodes > 0. Omitted: none (an existing cluster's).",
+    )
+    system_nodes: SystemNodes = Field(
+        default_factory=SystemNodes,
+        description="Nodes for the cluster's controllers (eks, created cluster). Omitted: 2 x m6i.large.",
+    )
+    addon_versions: dict[str, str] = Field(
+        default_factory=dict,
+        description="EKS add-on versions by add-on name, e.g. {'vpc-cni': 'v1.20.1-eksbuild.1'}. Omitted: "
+        "EKS's default version of each add-on for kubernetes_version.",
     )
     quota: Quota = Field(default_factory=Quota, description="Namespace quota. Omitted: the Quota defaults.")
     opt_out: list[TrainingClusterOptOut] = Field(
