@@ -21,6 +21,7 @@ ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
 SCALING_TARGET = "aws:appautoscaling/target:Target"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"  # Karpenter: 0..limits.nodes of one instance type
 CLUSTER = "aws:eks/cluster:Cluster"
 NAT = "aws:ec2/natGateway:NatGateway"
 EIP = "aws:ec2/eip:Eip"
@@ -254,16 +255,20 @@ def estimate(plan: Plan, table: dict[str, Any] | None = None, region: str | None
                     hourly(r, f"SageMaker {kind} x {lo}..{hi} (variant {v.get('variantName')})", price, lo, hi)
             if (i.get("dataCaptureConfig") or {}).get("enableCapture", True) and i.get("dataCaptureConfig"):
                 unpriced(r, "data capture: S3 storage of captured requests", usage=True)
-        elif r.type == NODE_GROUP:
-            kinds = i.get("instanceTypes") or ["?"]
-            kind = str(kinds[0])
+        elif r.type in (NODE_GROUP, NODE_POOL):
+            if r.type == NODE_GROUP:
+                kind = str((i.get("instanceTypes") or ["?"])[0])
+                cfg = i.get("scalingConfig") or {}
+                lo, hi = int(cfg.get("minSize") or 0), int(cfg.get("maxSize") or 0)
+                capacity = str(i.get("capacityType") or "")
+            else:
+                kind, capacity = _karpenter_pool(i)
+                lo, hi = 0, int((i.get("spec") or {}).get("limits", {}).get("nodes") or 0)
             price = prices["ec2"].get(kind)
-            cfg = i.get("scalingConfig") or {}
-            lo, hi = int(cfg.get("minSize") or 0), int(cfg.get("maxSize") or 0)
             if price is None:
                 unpriced(r, f"no EC2 price for {kind} in {region}")
                 continue
-            spot = str(i.get("capacityType") or "").upper() == "SPOT"
+            spot = capacity.upper() == "SPOT"
             if spot:
                 price = round(price * (1 - float(table["spot_discount"])), 4)
             hourly(r, f"EC2 {kind}{' spot' if spot else ''} x {lo}..{hi} nodes", price, lo, hi)
@@ -290,7 +295,11 @@ def estimate(plan: Plan, table: dict[str, Any] | None = None, region: str | None
             continue
         else:
             unpriced(r, "no price in the table for this resource type")
-    if any(r.type == NODE_GROUP and str(r.inputs.get("capacityType")).upper() == "SPOT" for r in plan.resources):
+    if any(
+        (r.type == NODE_GROUP and str(r.inputs.get("capacityType")).upper() == "SPOT")
+        or (r.type == NODE_POOL and _karpenter_pool(r.inputs)[1] == "SPOT")
+        for r in plan.resources
+    ):
         est.notes.append(str(table.get("spot_note", "")))
     return est
 
@@ -320,3 +329,11 @@ def _workload_reason(r: PlannedResource) -> str:
     return "runs on the cluster's nodes, which are priced where they are provisioned" + (
         f" ({replicas} replicas)" if replicas is not None else ""
     )
+
+
+def _karpenter_pool(inputs: dict[str, Any]) -> tuple[str, str]:
+    """(instance type, SPOT or ON_DEMAND) of a NodePool pinned to one of each."""
+    requirements = ((inputs.get("spec") or {}).get("template") or {}).get("spec", {}).get("requirements") or []
+    values = {q.get("key"): (q.get("values") or ["?"])[0] for q in requirements}
+    capacity = "SPOT" if values.get("karpenter.sh/capacity-type") == "spot" else "ON_DEMAND"
+    return str(values.get("node.kubernetes.io/instance-type", "?")), capacity

@@ -63,6 +63,13 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
                 "version": "1.33",
                 "id": a.get("name", "mock"),
             },
+            # The add-on version EKS would pick at deploy time; a placeholder says so.
+            "aws:eks/getAddonVersion:getAddonVersion": {
+                "addonName": a.get("addonName", "mock"),
+                "kubernetesVersion": a.get("kubernetesVersion", "mock"),
+                "version": f"mock-eks-default-for-{a.get('kubernetesVersion', 'mock')}",
+                "id": a.get("addonName", "mock"),
+            },
             "aws:ec2/getVpc:getVpc": {
                 "id": a.get("id", "vpc-0mock"),
                 "arn": f"arn:aws:ec2:{r}:{self.account}:vpc/{a.get('id', 'vpc-0mock')}",

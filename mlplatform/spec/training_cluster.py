@@ -53,6 +53,14 @@ class TrainingCluster(SpecModel):
         default_factory=SystemNodes,
         description="Nodes for the cluster's controllers (eks, created cluster). Omitted: 2 x m6i.large.",
     )
+    node_image: str = Field(
+        "al2023@latest",
+        pattern=r"^(al2023|bottlerocket)@(latest|v[0-9][0-9.]*)$",
+        description="EKS-optimized AMI of Karpenter's nodes, as an EC2NodeClass alias; pin a release "
+        "(al2023@v20250715) in production, since 'latest' replaces idle nodes when AWS publishes one "
+        "(running training pods are never disrupted: they carry karpenter.sh/do-not-disrupt). "
+        "Omitted: al2023@latest.",
+    )
     addon_versions: dict[str, str] = Field(
         default_factory=dict,
         description="EKS add-on versions by add-on name, e.g. {'vpc-cni': 'v1.20.1-eksbuild.1'}. Omitted: "

@@ -12,17 +12,25 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from mlplatform import naming
-from mlplatform.components.aws import policies
+from mlplatform.components.aws import cluster_addons, policies
+from mlplatform.components.aws.karpenter import Karpenter, KarpenterArgs
+from mlplatform.components.k8s import training_charts
+from mlplatform.components.k8s.training_queues import TrainingQueues, TrainingQueuesArgs, pool_labels
+from mlplatform.components.k8s.training_runtimes import RuntimeContext, TrainingRuntimes, TrainingRuntimesArgs
+from mlplatform.spec.training_cluster import NodePool
 from mlplatform.spec.training_cluster import TrainingCluster as TrainingClusterSpec
+from mlplatform.spec.training_equipment import TrainingEquipment
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 GPU_TAINT = aws.eks.NodeGroupTaintArgs(key="nvidia.com/gpu", value="true", effect="NO_SCHEDULE")
+SYSTEM_TAINT = aws.eks.NodeGroupTaintArgs(key=training_charts.SYSTEM_TAINT_KEY, value="true", effect="NO_SCHEDULE")
 NODE_MANAGED_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly")
 
 
@@ -39,6 +47,24 @@ class TrainingClusterArgs:
     protect: bool = False  # prod: the cluster cannot be deleted by `pulumi up`
     log_retention_days: int = 365
     partition: str = "aws"
+
+
+_BEFORE = cluster_addons.charts.ADDONS_BEFORE_NODES
+_AFTER = cluster_addons.charts.ADDONS_AFTER_NODES
+
+
+def groups_of(cluster_sg: pulumi.Input[str], nodes_sg: pulumi.Input[str] | None) -> list[pulumi.Input[str]]:
+    """Security groups of every node: the cluster's, and the platform's node group when it has one."""
+    return [cluster_sg] + ([nodes_sg] if nodes_sg else [])
+
+
+def _chart_placement(placement: training_charts.Placement) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if placement.node_selector:
+        out["nodeSelector"] = dict(placement.node_selector)
+    if placement.tolerations:
+        out["tolerations"] = [dict(t) for t in placement.tolerations]
+    return out
 
 
 def k8s_labels(names: naming.Names, component: str) -> dict[str, str]:
@@ -115,7 +141,11 @@ class TrainingCluster(pulumi.ComponentResource):
         self.oidc = aws.iam.OpenIdConnectProvider(
             f"{name}-oidc", url=issuer, client_id_lists=["sts.amazonaws.com"], tags=a.tags, opts=child
         )
-        self._node_groups(name, cluster_sg, subnets)
+        addons = self._addon_args()
+        before = cluster_addons.before_nodes(name, addons, self) if addons else []
+        self._node_groups(name, cluster_sg, subnets, before)
+        after = cluster_addons.after_nodes(name, addons, self, list(self.node_groups.values())) if addons else []
+        self.addons = before + after
         namespace = n.namespace(spec.name)
         service_account = n.service_account(spec.name)
         self._job_role(name, namespace, service_account)
@@ -126,6 +156,39 @@ class TrainingCluster(pulumi.ComponentResource):
             enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.node_groups.values())),
         )
+        # Controllers wait for cluster DNS (coredns) and run on the system nodes of a created cluster.
+        placement = training_charts.SYSTEM_PLACEMENT if self.cluster else training_charts.Placement()
+        self.controllers = training_charts.install(
+            name,
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=list(after)),
+            declared=TrainingEquipment(),
+            gpus=spec.quota.gpus > 0 or any(p.gpu for p in spec.node_pools),
+            placement=placement,
+            labels=k8s_labels(n, spec.name),
+        )
+        self.karpenter = Karpenter(
+            f"{name}-karpenter",
+            KarpenterArgs(
+                cluster_name=self.cluster_name,
+                cluster_endpoint=endpoint,
+                oidc=self.oidc,
+                provider=self.provider,
+                pools=list(spec.node_pools),
+                subnet_ids=subnets,
+                security_group_ids=groups_of(cluster_sg, a.node_security_group_id),
+                role_prefix=n.role(spec.name, "").rstrip("-"),
+                tags=a.tags,
+                labels=k8s_labels(n, spec.name),
+                account_id=a.account_id,
+                region=a.region,
+                partition=a.partition,
+                ami_alias=spec.node_image,
+                controller_replicas=min(2, spec.system_nodes.count) if self.cluster else 2,
+                placement=_chart_placement(placement),
+                depends_on=list(after),
+            ),
+            opts=child,
+        )
         self._kubernetes(name, namespace, service_account)
 
         self.register_outputs(
@@ -134,6 +197,8 @@ class TrainingCluster(pulumi.ComponentResource):
                 "endpoint": endpoint,
                 "oidc_provider_arn": self.oidc.arn,
                 "node_groups": sorted(self.node_groups),
+                "node_pools": sorted(self.karpenter.node_pools),
+                "addons": [addon for addon in (*_BEFORE, *_AFTER)] if self.cluster else [],
                 "namespace": namespace,
                 "job_role_arn": self.job_role.arn,
                 "opt_outs": self.opt_outs,
@@ -193,18 +258,25 @@ class TrainingCluster(pulumi.ComponentResource):
             if "secrets_encryption" not in opt_out
             else None,
             enabled_cluster_log_types=LOG_TYPES if logs else [],
+            # Every add-on is an EKS managed add-on of this program (cluster_addons), none self-managed.
+            bootstrap_self_managed_addons=False,
             deletion_protection=a.protect,
             tags=a.tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends, protect=a.protect),
         )
 
-    def _node_groups(self, name: str, cluster_sg: pulumi.Input[str], subnets: pulumi.Input[list[str]]) -> None:
+    def _node_groups(
+        self, name: str, cluster_sg: pulumi.Input[str], subnets: pulumi.Input[list[str]], addons: list[aws.eks.Addon]
+    ) -> None:
+        """Managed node groups of fixed size: the system nodes (controllers, on a created
+        cluster) and the min_nodes always-on nodes of each pool that asks for some. Karpenter
+        adds every other node (see karpenter.py)."""
         spec, n, a = self.args.spec, self.args.names, self.args
         child = pulumi.ResourceOptions(parent=self)
         self.node_role = policies.service_role(
             f"{name}-node-role", n.role(spec.name, "nodes"), "ec2.amazonaws.com", a.tags, child
         )
-        attachments = [
+        attachments: list[pulumi.Resource] = [
             aws.iam.RolePolicyAttachment(
                 f"{name}-node-{policy}",
                 role=self.node_role.name,
@@ -214,8 +286,8 @@ class TrainingCluster(pulumi.ComponentResource):
             for policy in NODE_MANAGED_POLICIES
         ]
         self.node_groups: dict[str, aws.eks.NodeGroup] = {}
-        groups = [cluster_sg] + ([a.node_security_group_id] if a.node_security_group_id else [])
-        for pool in spec.node_pools:
+        groups = groups_of(cluster_sg, a.node_security_group_id)
+        for pool, labels, taint in self._fixed_groups():
             template = aws.ec2.LaunchTemplate(
                 f"{name}-{pool.name}-lt",
                 name=f"{n.node_group(spec.name, pool.name)}-nodes",
@@ -239,13 +311,6 @@ class TrainingCluster(pulumi.ComponentResource):
                 tags=a.tags,
                 opts=child,
             )
-            labels = {
-                **pool.labels,
-                "mlplatform.io/node-pool": pool.name,
-                "mlplatform.io/capacity": "spot" if pool.spot else "on-demand",
-            }
-            if pool.gpu:
-                labels["nvidia.com/gpu.present"] = "true"
             cluster_name: pulumi.Input[str] = self.cluster.name if self.cluster else self.cluster_name
             self.node_groups[pool.name] = aws.eks.NodeGroup(
                 f"{name}-{pool.name}",
@@ -257,22 +322,49 @@ class TrainingCluster(pulumi.ComponentResource):
                 ami_type="AL2023_x86_64_NVIDIA" if pool.gpu else "AL2023_x86_64_STANDARD",
                 capacity_type="SPOT" if pool.spot else "ON_DEMAND",
                 scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                    min_size=pool.min_nodes, max_size=pool.max_nodes, desired_size=pool.min_nodes
+                    min_size=pool.min_nodes, max_size=pool.min_nodes, desired_size=pool.min_nodes
                 ),
                 update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
                 launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
                     id=template.id, version=template.latest_version.apply(str)
                 ),
                 labels=labels,
-                taints=[GPU_TAINT] if pool.gpu else None,
+                taints=[taint] if taint else None,
                 tags=a.tags,
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    depends_on=attachments,
-                    # The autoscaler owns the desired size once the group exists.
-                    ignore_changes=["scalingConfig.desiredSize"],
-                ),
+                # Nodes become Ready only with pod networking and kube-proxy in place.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[*attachments, *addons]),
             )
+
+    def _fixed_groups(self) -> list[tuple[NodePool, dict[str, str], aws.eks.NodeGroupTaintArgs | None]]:
+        spec = self.args.spec
+        out: list[tuple[NodePool, dict[str, str], aws.eks.NodeGroupTaintArgs | None]] = []
+        if self.cluster is not None:
+            system = NodePool(
+                name=training_charts.SYSTEM_POOL,
+                instance_type=spec.system_nodes.instance_type,
+                min_nodes=spec.system_nodes.count,
+                max_nodes=spec.system_nodes.count,
+            )
+            out.append((system, pool_labels(system), SYSTEM_TAINT))
+        for pool in spec.node_pools:
+            if pool.min_nodes > 0:
+                out.append((pool, pool_labels(pool), GPU_TAINT if pool.gpu else None))
+        return out
+
+    def _addon_args(self) -> cluster_addons.AddonArgs | None:
+        """EKS managed add-ons only on a cluster the platform creates (an adopted one has its own)."""
+        if self.cluster is None:
+            return None
+        spec, n, a = self.args.spec, self.args.names, self.args
+        return cluster_addons.AddonArgs(
+            cluster=self.cluster,
+            kubernetes_version=spec.kubernetes_version,
+            oidc=self.oidc,
+            role_prefix=n.role(spec.name, "").rstrip("-"),
+            tags=a.tags,
+            pinned=dict(spec.addon_versions),
+            partition=a.partition,
+        )
 
     def _job_role(self, name: str, namespace: str, service_account: str) -> None:
         """IRSA role of training jobs: only the job service account of the namespace may assume
@@ -326,12 +418,12 @@ class TrainingCluster(pulumi.ComponentResource):
             f"{name}-quota",
             metadata=meta(name="training", namespace=ns, labels=labels),
             spec=k8s.core.v1.ResourceQuotaSpecArgs(
+                # Requests only: Kueue admits against the same totals, so an admitted job's pods
+                # always fit; quota on limits would make every container state limits.
                 hard={
                     "requests.nvidia.com/gpu": str(q.gpus),
                     "requests.cpu": str(q.cpu),
-                    "limits.cpu": str(q.cpu),
                     "requests.memory": f"{q.memory_gb}Gi",
-                    "limits.memory": f"{q.memory_gb}Gi",
                     "pods": str(q.pods),
                 }
             ),
@@ -341,11 +433,13 @@ class TrainingCluster(pulumi.ComponentResource):
             f"{name}-limits",
             metadata=meta(name="training-defaults", namespace=ns, labels=labels),
             spec=k8s.core.v1.LimitRangeSpecArgs(
+                # Requests for containers that state none (so the quota counts them), and no default
+                # limit: a default limit below a container's own request would reject it.
                 limits=[
                     k8s.core.v1.LimitRangeItemArgs(
                         type="Container",
-                        default={"cpu": "1", "memory": "2Gi"},
                         default_request={"cpu": "500m", "memory": "1Gi"},
+                        max={"cpu": str(q.cpu), "memory": f"{q.memory_gb}Gi"},
                     )
                 ]
             ),
@@ -354,10 +448,11 @@ class TrainingCluster(pulumi.ComponentResource):
         k8s.scheduling.v1.PriorityClass(
             f"{name}-priority",
             metadata=meta(name=n.priority_class(spec.name), labels=labels),
+            # Below serving, and never preempting: a training pod waits rather than evict anything.
             value=1000,
             global_default=False,
-            preemption_policy="PreemptLowerPriority",
-            description=f"Training jobs of {n.prefix}",
+            preemption_policy="Never",
+            description=f"Training jobs of {n.prefix}: queue ahead of best-effort pods, never preempt",
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
         )
         self.service_account = k8s.core.v1.ServiceAccount(
@@ -369,4 +464,29 @@ class TrainingCluster(pulumi.ComponentResource):
                 annotations={"eks.amazonaws.com/role-arn": self.job_role.arn},
             ),
             opts=opts,
+        )
+        self.queues = TrainingQueues(
+            f"{name}-queues",
+            TrainingQueuesArgs(
+                namespace=namespace,
+                quota=q,
+                pools=list(spec.node_pools),
+                labels=labels,
+                depends_on=[self.namespace, *self.controllers.depends("kueue")],
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
+        )
+        self.runtimes = TrainingRuntimes(
+            f"{name}-runtimes",
+            TrainingRuntimesArgs(
+                context=RuntimeContext(
+                    namespace=namespace,
+                    service_account=service_account,
+                    priority_class=n.priority_class(spec.name),
+                    gpu=q.gpus > 0,
+                    labels=labels,
+                ),
+                depends_on=[self.namespace, self.service_account, *self.controllers.depends("trainer")],
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
         )

@@ -15,6 +15,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from mlplatform.components.aws.feature_store import OfflineStoreArgs
+from mlplatform.components.k8s import training_charts
 from mlplatform.components.k8s.common import Scope
 from mlplatform.components.k8s.feature_store import FeatureStore, FeatureStoreArgs
 from mlplatform.components.k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
@@ -100,10 +101,25 @@ def build(ctx: ProgramContext) -> None:
     )
     opts = pulumi.ResourceOptions(providers=[provider], depends_on=[namespace])
     built: dict[str, Any] = {}
+    clusters = [c for c in components if isinstance(c, ClusterSpec)]
+    # Once per cluster: the training controllers the cluster does not declare.
+    controllers = training_charts.TrainingControllers()
+    if clusters:
+        controllers = training_charts.install(
+            ctx.names.prefix,
+            opts=pulumi.ResourceOptions(provider=provider),
+            declared=platform.kubernetes.training,
+            gpus=any(c.quota.gpus > 0 for c in clusters),
+            placement=training_charts.Placement(),
+            labels=scope.labels(name="training-controllers", instance=ctx.names.prefix, component="training"),
+        )
 
     for c in components:
         if isinstance(c, ClusterSpec):
-            built[c.name] = TrainingCluster(c.name, TrainingClusterArgs(spec=c, scope=scope), opts)
+            cluster_args = TrainingClusterArgs(
+                spec=c, scope=scope, controllers=controllers, karpenter=platform.kubernetes.training.karpenter
+            )
+            built[c.name] = TrainingCluster(c.name, cluster_args, opts)
         elif isinstance(c, FeatureStoreSpec) and c.online_store == "redis":
             for item in c.opt_out:
                 pulumi.log.warn(f"FeatureStore '{c.name}': secure default '{item}' is turned off (opt_out)")

@@ -9,13 +9,17 @@ template with the GPU tolerations and node selector for job specs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from mlplatform.components.k8s import common
+from mlplatform.components.k8s import common, karpenter_pools
+from mlplatform.components.k8s.training_charts import TrainingControllers
+from mlplatform.components.k8s.training_queues import TrainingQueues, TrainingQueuesArgs
+from mlplatform.components.k8s.training_runtimes import RuntimeContext, TrainingRuntimes, TrainingRuntimesArgs
 from mlplatform.spec.training_cluster import TrainingCluster as ClusterSpec
+from mlplatform.spec.training_equipment import DeclaredKarpenter
 
 # Above the default (0) so queued training pods schedule before best-effort ones, with
 # preemption off so a job never evicts a serving pod.
@@ -30,6 +34,8 @@ DEFAULT_LIMIT = {"cpu": "1", "memory": "2Gi"}
 class TrainingClusterArgs:
     spec: ClusterSpec
     scope: common.Scope
+    controllers: TrainingControllers = field(default_factory=TrainingControllers)
+    karpenter: DeclaredKarpenter | None = None  # node pools become NodePools of this Karpenter
 
 
 class TrainingCluster(pulumi.ComponentResource):
@@ -105,6 +111,13 @@ class TrainingCluster(pulumi.ComponentResource):
                 },
                 {"apiGroups": ["batch"], "resources": ["jobs/status"], "verbs": ["get"]},
                 {"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list", "watch"]},
+                {
+                    "apiGroups": ["trainer.kubeflow.org"],
+                    "resources": ["trainjobs"],
+                    "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
+                },
+                {"apiGroups": ["trainer.kubeflow.org"], "resources": ["trainjobs/status"], "verbs": ["get"]},
+                {"apiGroups": ["kueue.x-k8s.io"], "resources": ["workloads"], "verbs": ["get", "list", "watch"]},
             ],
             opts=in_ns,
         )
@@ -117,13 +130,63 @@ class TrainingCluster(pulumi.ComponentResource):
                 in_ns, pulumi.ResourceOptions(depends_on=[self.role, self.service_account])
             ),
         )
-        self.job_pod_template = common.job_pod_template(
-            namespace=ns_name, service_account=runner, priority_class=priority_name, gpu=quota.gpus > 0
+        # The identity of training pods (the runner's is for whoever submits jobs).
+        jobs = f"{ns_name}-jobs"
+        self.jobs_account = k8s.core.v1.ServiceAccount(
+            f"{name}-jobs-sa", metadata=meta(jobs), automount_service_account_token=False, opts=in_ns
         )
+        self.job_pod_template = common.job_pod_template(
+            namespace=ns_name, service_account=jobs, priority_class=priority_name, gpu=quota.gpus > 0
+        )
+        controllers = args.controllers
+        self.queues = TrainingQueues(
+            f"{name}-queues",
+            TrainingQueuesArgs(
+                namespace=ns_name,
+                quota=quota,
+                pools=list(spec.node_pools),
+                labels=dict(labels),
+                depends_on=[self.namespace, *controllers.depends("kueue")],
+            ),
+            opts=child,
+        )
+        self.runtimes = TrainingRuntimes(
+            f"{name}-runtimes",
+            TrainingRuntimesArgs(
+                context=RuntimeContext(
+                    namespace=ns_name,
+                    service_account=jobs,
+                    priority_class=priority_name,
+                    gpu=quota.gpus > 0,
+                    labels=dict(labels),
+                ),
+                depends_on=[self.namespace, self.jobs_account, self.priority_class, *controllers.depends("trainer")],
+            ),
+            opts=child,
+        )
+        self.node_pools: dict[str, k8s.apiextensions.CustomResource] = {}
+        if args.karpenter is not None and spec.node_pools:
+            discovery = [{"tags": {"karpenter.sh/discovery": args.karpenter.discovery_tag}}]
+            self.node_pools = karpenter_pools.create(
+                name,
+                pools=list(spec.node_pools),
+                prefix=ns_name,
+                node_class=karpenter_pools.NodeClassArgs(
+                    role=args.karpenter.node_role,
+                    subnets=discovery,
+                    security_groups=discovery,
+                    ami_alias=spec.node_image,
+                ),
+                labels=dict(labels),
+                opts=child,
+            )
         self.register_outputs(
             {
                 "namespace": ns_name,
                 "service_account": runner,
+                "jobs_service_account": jobs,
+                "cluster_queue": self.queues.cluster_queue_name,
+                "runtimes": sorted(self.runtimes.runtimes),
                 "priority_class": priority_name,
                 "gpu_tolerations": [dict(t) for t in common.GPU_TOLERATIONS],
                 "gpu_node_selector": dict(common.GPU_NODE_SELECTOR),

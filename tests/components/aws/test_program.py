@@ -92,8 +92,12 @@ def test_prod_must_show(prod: Resources) -> None:
         assert table.inputs["serverSideEncryption"]["kmsKeyArn"].startswith("arn:aws:kms:")
     cluster = _under(prod, "aws:eks/cluster:Cluster", tc)[0]
     assert cluster.inputs["vpcConfig"]["endpointPublicAccess"] is False
-    gpu = [g for g in _under(prod, "aws:eks/nodeGroup:NodeGroup", tc) if g.inputs["amiType"] == "AL2023_x86_64_NVIDIA"]
-    assert gpu and gpu[0].inputs["scalingConfig"]["maxSize"] == 16 and gpu[0].inputs["capacityType"] == "ON_DEMAND"
+    # The GPU pool (min_nodes=0) is a Karpenter NodePool: up to 16 on-demand g5.2xlarge nodes from zero.
+    gpu = prod.named("train-karpenter-gpu-nodepool").inputs["spec"]
+    assert gpu["limits"] == {"nodes": "16"}
+    assert {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]} in gpu["template"]["spec"][
+        "requirements"
+    ]
     model = _under(prod, "aws:sagemaker/model:Model", me)[0]
     assert model.inputs["primaryContainer"]["modelDataUrl"].endswith("/fraud-xgb/5/model.tar.gz")
     config = _under(prod, "aws:sagemaker/endpointConfiguration:EndpointConfiguration", me)[0]

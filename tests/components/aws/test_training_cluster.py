@@ -7,6 +7,7 @@ import json
 import pytest
 
 from mlplatform.components.aws.training_cluster import TrainingCluster, TrainingClusterArgs
+from mlplatform.plan.model import PlannedResource
 from mlplatform.spec.training_cluster import NodePool, Quota
 from mlplatform.spec.training_cluster import TrainingCluster as Spec
 from tests.components.aws.helpers import ACCOUNT, KEY_ARN, REGION, TAGS, names, out
@@ -54,10 +55,19 @@ def existing() -> Resources:
     return Resources(run(lambda: _cluster(Spec(name="train", existing_cluster="shared-eks", node_pools=POOLS[:1]))))
 
 
+def ancestors(res: Resources, r: PlannedResource) -> list[str]:
+    out, parent = [], res.parent_of(r)
+    while parent is not None:
+        out.append(parent.type)
+        parent = res.parent_of(parent)
+    return out
+
+
 def test_children_parented_named_and_tagged(prod: Resources) -> None:
     component = prod.component("mlplatform:aws:TrainingCluster")
     children = [r for r in prod.all if r is not component]
-    assert all(r.parent == component.urn and r.name.startswith("train-") for r in children)
+    assert all("mlplatform:aws:TrainingCluster" in ancestors(prod, r) for r in children)
+    assert all(r.name.startswith("train-") for r in children)
     assert assert_tagged(children, TAGS) >= 8
 
 
@@ -73,17 +83,18 @@ def test_cluster_private_encrypted_logged_and_protected_in_prod(prod: Resources)
     assert logs["name"] == "/aws/eks/fraud-prod-train/cluster" and logs["kmsKeyId"] == KEY_ARN
 
 
-def test_gpu_node_group_ami_taint_labels_and_capacity(prod: Resources) -> None:
-    gpu = prod.named("train-gpu").inputs
-    assert gpu["amiType"] == "AL2023_x86_64_NVIDIA"
-    assert gpu["capacityType"] == "SPOT"
-    assert gpu["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
-    assert gpu["labels"]["nvidia.com/gpu.present"] == "true"
-    assert gpu["scalingConfig"] == {"minSize": 0, "maxSize": 8, "desiredSize": 0}
-    cpu = prod.named("train-cpu").inputs
+def test_fixed_node_groups_system_and_always_on_nodes(prod: Resources) -> None:
+    # Karpenter must not run on nodes it manages (Karpenter docs): a tainted system group hosts it.
+    system = prod.named("train-system").inputs
+    assert system["taints"] == [{"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}]
+    assert system["scalingConfig"] == {"minSize": 2, "maxSize": 2, "desiredSize": 2}
+    assert system["labels"]["mlplatform.io/node-pool"] == "system"
+    cpu = prod.named("train-cpu").inputs  # min_nodes=1: one always-on node; Karpenter adds the rest
     assert cpu["amiType"] == "AL2023_x86_64_STANDARD" and cpu["capacityType"] == "ON_DEMAND"
+    assert cpu["scalingConfig"] == {"minSize": 1, "maxSize": 1, "desiredSize": 1}
     assert "taints" not in cpu
-    template = prod.named("train-gpu-lt").inputs
+    assert not [r for r in prod.all if r.name == "train-gpu"]  # min_nodes=0: Karpenter only
+    template = prod.named("train-cpu-lt").inputs
     assert template["metadataOptions"]["httpTokens"] == "required"
     assert template["blockDeviceMappings"][0]["ebs"]["encrypted"] == "true"
 
@@ -108,26 +119,54 @@ def test_kubernetes_side_through_the_cluster_provider(prod: Resources) -> None:
         "kubernetes:core/v1:LimitRange",
         "kubernetes:scheduling.k8s.io/v1:PriorityClass",
         "kubernetes:core/v1:ServiceAccount",
+        "kubernetes:helm.sh/v3:Release",
+        "kubernetes:kueue.x-k8s.io/v1beta2:ResourceFlavor",
+        "kubernetes:kueue.x-k8s.io/v1beta2:ClusterQueue",
+        "kubernetes:kueue.x-k8s.io/v1beta2:LocalQueue",
+        "kubernetes:kueue.x-k8s.io/v1beta2:WorkloadPriorityClass",
+        "kubernetes:trainer.kubeflow.org/v1alpha1:TrainingRuntime",
+        "kubernetes:karpenter.sh/v1:NodePool",
+        "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass",
     }
     assert all(r.provider and r.provider.startswith(provider.urn) for r in k8s)
-    hard = prod.one("kubernetes:core/v1:ResourceQuota").inputs["spec"]["hard"]
+    hard = prod.named("train-quota").inputs["spec"]["hard"]
     assert hard["requests.nvidia.com/gpu"] == "16" and hard["requests.memory"] == "512Gi"
-    sa = prod.one("kubernetes:core/v1:ServiceAccount").inputs["metadata"]
+    sa = prod.named("train-jobs-sa").inputs["metadata"]
     assert sa["annotations"]["eks.amazonaws.com/role-arn"].endswith(":role/fraud-prod-train-jobs")
 
 
-def test_node_role_uses_only_the_eks_worker_policies(prod: Resources) -> None:
-    arns = {
-        r.inputs["policyArn"].rsplit("/", 1)[-1]
-        for r in prod.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+def test_limit_range_admits_a_container_that_sets_only_larger_requests(prod: Resources) -> None:
+    # LimitRange (Kubernetes docs, "Limit Ranges"): a default limit below a container's request
+    # makes the API server reject the pod; none is set, and the quota counts requests only.
+    item = prod.named("train-limits").inputs["spec"]["limits"][0]
+    assert "default" not in item and item["defaultRequest"] == {"cpu": "500m", "memory": "1Gi"}
+    hard = prod.named("train-quota").inputs["spec"]["hard"]
+    assert not [k for k in hard if k.startswith("limits.")]
+
+
+def test_training_priority_never_preempts(prod: Resources) -> None:
+    # PriorityClass preemptionPolicy Never (Kubernetes docs, "Non-preempting PriorityClass"):
+    # training pods queue ahead of lower priorities but never evict a running (serving) pod.
+    priority = prod.one("kubernetes:scheduling.k8s.io/v1:PriorityClass").inputs
+    assert (priority["preemptionPolicy"], priority["globalDefault"]) == ("Never", False)
+
+
+def test_node_roles_use_only_the_documented_policies(prod: Resources) -> None:
+    # EKS node IAM role (EKS user guide) and Karpenter's getting-started template: worker, CNI and
+    # ECR pull policies; the EBS CSI driver role: AmazonEBSCSIDriverPolicy (EBS CSI driver docs).
+    by_role: dict[str, set[str]] = {}
+    for r in prod.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
+        role = r.inputs["role"]
+        by_role.setdefault(role, set()).add(r.inputs["policyArn"].split(":policy/", 1)[1])
+    nodes = {"AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly"}
+    assert by_role == {
+        "fraud-prod-train-cluster": {"AmazonEKSClusterPolicy"},
+        "fraud-prod-train-nodes": nodes,
+        "fraud-prod-train-karpenter-nodes": nodes,
+        "fraud-prod-train-ebs-csi": {"service-role/AmazonEBSCSIDriverPolicy"},
     }
-    assert arns == {
-        "AmazonEKSClusterPolicy",
-        "AmazonEKSWorkerNodePolicy",
-        "AmazonEKS_CNI_Policy",
-        "AmazonEC2ContainerRegistryPullOnly",
-    }
-    assert not prod.of_type("aws:iam/rolePolicy:RolePolicy")  # the job role's grants come from the platform
+    # The only inline policy is Karpenter's controller policy (test_cluster_equipment checks it).
+    assert [r.name for r in prod.of_type("aws:iam/rolePolicy:RolePolicy")] == ["train-karpenter-controller-policy"]
 
 
 def test_opt_outs_are_honoured_and_reported(opted_out: Resources) -> None:

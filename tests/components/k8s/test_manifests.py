@@ -15,8 +15,8 @@ from tests.components.k8s.conftest import STACKS
 
 # What the example blueprint must produce on the cluster, per environment.
 EXPECTED_KINDS = {
-    "Namespace": 2,  # serving, training
-    "ServiceAccount": 4,  # two endpoints, Redis, training runner
+    "Namespace": 4,  # serving, training, kueue-system, kubeflow-system
+    "ServiceAccount": 5,  # two endpoints, Redis, training runner and jobs
     "Deployment": 1,
     "Service": 3,  # embedder, Redis client and headless
     "HorizontalPodAutoscaler": 1,
@@ -34,7 +34,13 @@ EXPECTED_KINDS = {
     "ServiceMonitor": 2,
     "AlertmanagerConfig": 1,
     "ConfigMap": 1,
+    "ResourceFlavor": 2,  # cpu, gpu (the cluster's own nodes)
+    "ClusterQueue": 1,
+    "LocalQueue": 1,
+    "WorkloadPriorityClass": 3,
+    "TrainingRuntime": 2,  # torch-distributed, torch-single-node
 }
+CRD_KINDS = 5 + 9
 
 
 def objects(captured: Captured) -> list[dict[str, Any]]:
@@ -52,7 +58,7 @@ def test_every_kubernetes_object_is_valid(programs: dict[str, Captured], stack: 
             how[manifests.validate(manifest)] += 1
         except Exception as exc:  # the message names the object
             raise AssertionError(f"{where}: {exc}") from exc
-    assert how == {"builtin": sum(EXPECTED_KINDS.values()) - 5, "crd": 5}
+    assert how == {"builtin": sum(EXPECTED_KINDS.values()) - CRD_KINDS, "crd": CRD_KINDS}
 
 
 def test_strict_validation_rejects_an_unknown_field(prod: Captured) -> None:

@@ -41,9 +41,19 @@ def test_components_parent_their_children_and_wait_for_the_namespace() -> None:
         "mlplatform:k8s:ModelEndpoint",
         "mlplatform:k8s:MonitoringStack",
         "mlplatform:k8s:TrainingCluster",
+        "mlplatform:k8s:TrainingQueues",
+        "mlplatform:k8s:TrainingRuntimes",
     ]
+    # The training controllers are cluster-wide, installed beside the components.
+    controllers = {
+        "shop-dev-kueue-system",
+        "shop-dev-kubeflow-system",
+        "shop-dev-kueue",
+        "shop-dev-kubeflow-trainer",
+        "shop-dev-nvidia-device-plugin",
+    }
     for r in kubernetes_objects(captured):
-        if r is namespace:
+        if r is namespace or r.name in controllers:
             continue
         parent = components[r.parent]  # every object belongs to a component
         assert r.name.startswith(f"{parent.name}-"), r.name

@@ -36,7 +36,7 @@ def test_training_namespace_quota_and_limits() -> None:
     assert (priority["preemptionPolicy"], priority["globalDefault"]) == ("Never", False)
 
 
-def test_training_role_is_limited_to_jobs_and_pod_logs_in_its_namespace() -> None:
+def test_training_role_is_limited_to_jobs_trainjobs_and_pod_logs_in_its_namespace() -> None:
     captured, _ = run_k8s(platform(TRAIN))
     role = by_name(captured, "train-runner-role")
     assert role.type == "kubernetes:rbac.authorization.k8s.io/v1:Role"  # not a ClusterRole
@@ -48,9 +48,18 @@ def test_training_role_is_limited_to_jobs_and_pod_logs_in_its_namespace() -> Non
         for r in rule["resources"]
         for v in rule["verbs"]
     }
-    assert {g for g, _, _ in granted} == {"batch", ""}
-    assert {r for _, r, _ in granted} == {"jobs", "jobs/status", "pods", "pods/log"}
+    assert {g for g, _, _ in granted} == {"batch", "", "trainer.kubeflow.org", "kueue.x-k8s.io"}
+    assert {r for _, r, _ in granted} == {
+        "jobs",
+        "jobs/status",
+        "pods",
+        "pods/log",
+        "trainjobs",
+        "trainjobs/status",
+        "workloads",
+    }
     assert {v for g, r, v in granted if g == ""} == {"get", "list", "watch"}  # read-only on pods
+    assert {v for g, r, v in granted if g == "kueue.x-k8s.io"} == {"get", "list", "watch"}  # sees its queue
     binding = by_name(captured, "train-runner-binding").inputs
     assert binding["roleRef"] == {
         "apiGroup": "rbac.authorization.k8s.io",
