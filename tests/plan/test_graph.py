@@ -95,7 +95,12 @@ def test_shared_resources_are_a_node_and_the_provider_an_edge() -> None:
     assert names[-1] == "platform"
     assert counts["platform"] == 2
     plan = _plan(RECS)
-    k8s = {r["name"] for r in plan["resources"] if not r["custom"] and r["type"].startswith("mlplatform:k8s:")}
+    nested = {r["urn"] for r in plan["resources"] if not r["custom"] and r["type"].startswith("mlplatform:")}
+    k8s = {
+        r["name"]
+        for r in plan["resources"]
+        if not r["custom"] and r["type"].startswith("mlplatform:k8s:") and r["parent"] not in nested
+    }
     assert k8s and {("platform", name) for name in k8s} <= edges
     code, out, _ = _graph(RECS, "--env", "prod", "--format", "dot")
     assert code == 0

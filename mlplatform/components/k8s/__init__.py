@@ -105,14 +105,19 @@ def build(ctx: ProgramContext) -> None:
     # Once per cluster: the training controllers the cluster does not declare.
     controllers = training_charts.TrainingControllers()
     if clusters:
+        # One component for the cluster-wide controllers, beside the platform's components.
+        equipment = pulumi.ComponentResource(
+            "mlplatform:k8s:TrainingControllers", ctx.names.prefix, None, pulumi.ResourceOptions(provider=provider)
+        )
         controllers = training_charts.install(
             ctx.names.prefix,
-            opts=pulumi.ResourceOptions(provider=provider),
+            opts=pulumi.ResourceOptions(parent=equipment),
             declared=platform.kubernetes.training,
             gpus=any(c.quota.gpus > 0 for c in clusters),
             placement=training_charts.Placement(),
             labels=scope.labels(name="training-controllers", instance=ctx.names.prefix, component="training"),
         )
+        equipment.register_outputs({"charts": sorted(controllers.releases)})
 
     for c in components:
         if isinstance(c, ClusterSpec):

@@ -41,6 +41,7 @@ def test_components_parent_their_children_and_wait_for_the_namespace() -> None:
         "mlplatform:k8s:ModelEndpoint",
         "mlplatform:k8s:MonitoringStack",
         "mlplatform:k8s:TrainingCluster",
+        "mlplatform:k8s:TrainingControllers",
         "mlplatform:k8s:TrainingQueues",
         "mlplatform:k8s:TrainingRuntimes",
     ]
