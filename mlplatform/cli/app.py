@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from mlplatform.cli import cost, diff, graph, plan, promote, validate
+from mlplatform.cli import cost, diff, graph, plan, promote, train, validate
 
 
 class Group(TyperGroup):
@@ -94,6 +94,7 @@ app.command()(promote.history)
 app.command()(promote.status)
 app.command()(promote.unlock)
 app.command()(promote.sandbox)
+app.add_typer(train.train_app, name="train")
 
 
 def main() -> None:

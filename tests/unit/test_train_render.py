@@ -1,0 +1,44 @@
+"""`mlplatform train render`: the printed TrainJob is valid against the upstream CRD and queued."""
+
+from __future__ import annotations
+
+import yaml
+from typer.testing import CliRunner
+
+from mlplatform.cli.app import app
+from tests.components.k8s import manifests
+from tests.conftest import BLUEPRINTS
+
+FRAUD = str(BLUEPRINTS / "fraud_detection.py")
+ARGS = ["train", "render", FRAUD, "--env", "prod", "--nodes", "2", "--gpus-per-node", "1"]
+
+
+def test_renders_a_two_node_gpu_trainjob_valid_against_the_crd() -> None:
+    result = CliRunner().invoke(app, [*ARGS, "--image", "ghcr.io/example/fraud-train:1.0.0", "--", "torchrun", "t.py"])
+    assert result.exit_code == 0, result.output
+    job = yaml.safe_load(result.stdout)
+    # Kubeflow Trainer's TrainJob CRD (shared/crds), closed to unknown fields.
+    assert manifests.validate(job) == "crd"
+    assert job["metadata"]["namespace"] == "fraud-prod-train"
+    # Kueue admits a job through the LocalQueue its kueue.x-k8s.io/queue-name label names.
+    assert job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "default"
+    assert job["spec"]["runtimeRef"] == {
+        "apiGroup": "trainer.kubeflow.org",
+        "kind": "TrainingRuntime",
+        "name": "torch-distributed",
+    }
+    trainer = job["spec"]["trainer"]
+    assert trainer["numNodes"] == 2 and trainer["command"] == ["torchrun", "t.py"]
+    assert trainer["resourcesPerNode"]["limits"]["nvidia.com/gpu"] == "1"
+
+
+def test_rejects_an_unpinned_image_and_an_impossible_job() -> None:
+    result = CliRunner().invoke(app, [*ARGS, "--image", "ghcr.io/example/fraud-train", "--", "python"])
+    assert result.exit_code == 1
+    assert "--image 'ghcr.io/example/fraud-train' has no tag" in result.stderr
+    args = ["train", "render", FRAUD, "--env", "dev", "--nodes", "3", "--image", "repo/img:1.0", "--", "python"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "3 nodes x 1 GPUs exceeds TrainingCluster 'train' quota of 2 GPUs in dev; the job would never be admitted"
+    )
