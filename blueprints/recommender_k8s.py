@@ -4,11 +4,15 @@ Prometheus alerting. The cluster comes from the stack config (mlplatform:kubeCon
 
 from mlplatform import (
     Canary,
+    ExperimentTracker,
     FeatureStore,
     FeatureView,
+    Irsa,
+    KubernetesCluster,
     MetricGates,
     ModelEndpoint,
     MonitoringStack,
+    Network,
     Platform,
     Quota,
     TrainingCluster,
@@ -20,6 +24,13 @@ platform = Platform(
     team="personalization",
     region="eu-west-1",
     environments=["dev", "staging", "prod"],
+    # The cluster's VPC (the tracking database lives there) and how its pods get AWS credentials.
+    network=Network(
+        vpc_id="vpc-0a1b2c3d4e5f60718", private_subnet_ids=["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"]
+    ),
+    kubernetes=KubernetesCluster(
+        workload_identity=Irsa(oidc_issuer="oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE")
+    ),
     components=[
         FeatureStore(
             name="features",
@@ -58,6 +69,16 @@ platform = Platform(
             cpu="1",
             memory="2Gi",
             allowed_callers=["recs-frontend"],
+        ),
+        # MLflow from its Helm chart, on RDS PostgreSQL, basic auth on; the training jobs get its URI and login.
+        ExperimentTracker(
+            name="tracking",
+            backend="mlflow",
+            target="kubernetes",
+            database="rds",
+            database_instance_class=per_env(dev="db.t4g.small", default="db.m7g.large"),
+            database_multi_az=per_env(prod=True, default=False),
+            replicas=per_env(dev=1, default=2),
         ),
         MonitoringStack(
             name="monitoring",

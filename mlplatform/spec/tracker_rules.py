@@ -25,8 +25,15 @@ _ACCOUNT = naming.ACCOUNT_ID_PLACEHOLDER
 # rather than silently ignored.
 _WANDB_FIELDS = ("base_url", "entity", "project", "api_key")
 _MLFLOW_AWS_FIELDS = ("size", "mlflow_version", "maintenance_window", "automatic_model_registration", "user_roles")
-_MLFLOW_K8S_FIELDS = ("database", "database_instance_class", "database_storage_gb", "database_multi_az",
-                      "replicas", "cpu", "memory")  # fmt: skip
+_MLFLOW_K8S_FIELDS = (
+    "database",
+    "database_instance_class",
+    "database_storage_gb",
+    "database_multi_az",
+    "replicas",
+    "cpu",
+    "memory",
+)
 
 
 def trackers(p: Platform) -> list[tuple[int, ExperimentTracker]]:
@@ -52,10 +59,15 @@ def tracker_fields(p: Platform, ctx: Context) -> Iterator[Finding]:
             wrong = [f for f in _WANDB_FIELDS if f in given]
             wrong += [f for f in (_MLFLOW_K8S_FIELDS if t.target == "aws" else _MLFLOW_AWS_FIELDS) if f in given]
             for f in wrong:
-                where = "backend='wandb'" if f in _WANDB_FIELDS else (
-                    "target='kubernetes' (self-hosted MLflow)" if f in _MLFLOW_K8S_FIELDS
-                    else "target='aws' (SageMaker managed MLflow)"
-                )  # fmt: skip
+                where = (
+                    "backend='wandb'"
+                    if f in _WANDB_FIELDS
+                    else (
+                        "target='kubernetes' (self-hosted MLflow)"
+                        if f in _MLFLOW_K8S_FIELDS
+                        else "target='aws' (SageMaker managed MLflow)"
+                    )
+                )
                 yield _at(i, f), f"'{f}' applies to {where} only; remove it"
             continue
         for f in (*_MLFLOW_AWS_FIELDS, *_MLFLOW_K8S_FIELDS, "target"):
@@ -129,6 +141,13 @@ def tracker_placement(p: Platform, ctx: Context) -> Iterator[Finding]:
                     f"MLflow without authentication in {ctx.env}: whoever reaches the service can read and change "
                     "runs and models; remove the opt-out",
                 )
+        if t.target == "kubernetes" and not _has_identity(p):
+            yield (
+                _at(i, "target"),
+                "a self-hosted MLflow keeps artifacts on S3 through workload identity, and the cluster declares "
+                "none: set Platform.kubernetes.workload_identity (Irsa(oidc_issuer=...) or "
+                "PodIdentity(cluster_name=...)) or Platform.kubernetes.training_cluster",
+            )
         if t.target == "kubernetes" and t.database == "rds" and not _reaches_vpc(p):
             yield (
                 _at(i, "database"),
@@ -137,6 +156,10 @@ def tracker_placement(p: Platform, ctx: Context) -> Iterator[Finding]:
                 "cluster as an eks TrainingCluster (Platform.kubernetes.training_cluster), or set "
                 "database='in_cluster'",
             )
+
+
+def _has_identity(p: Platform) -> bool:
+    return p.kubernetes.workload_identity is not None or p.kubernetes.training_cluster is not None
 
 
 def _reaches_vpc(p: Platform) -> bool:

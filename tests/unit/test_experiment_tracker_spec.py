@@ -8,12 +8,16 @@ from mlplatform.spec.validate import validate_raw
 
 
 def _texts(*components: dict[str, Any], env: str = "dev", **platform: Any) -> list[str]:
-    return [p.message for p in validate_raw(
-        {"name": "fraud", "team": "t", "components": list(components), **platform}, "bp.py", envs=[env]
-    ).problems]  # fmt: skip
+    return [
+        p.message
+        for p in validate_raw(
+            {"name": "fraud", "team": "t", "components": list(components), **platform}, "bp.py", envs=[env]
+        ).problems
+    ]
 
 
 TRAIN = {"kind": "TrainingCluster", "name": "train", "target": "kubernetes"}
+IRSA = {"workload_identity": {"kind": "irsa", "oidc_issuer": "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"}}
 
 
 def _tracker(**fields: Any) -> dict[str, Any]:
@@ -49,7 +53,7 @@ def test_fields_of_another_backend_or_target_are_errors_not_ignored() -> None:
         "'entity' applies to backend='wandb' only; remove it",
         "'replicas' applies to target='kubernetes' (self-hosted MLflow) only; remove it",
     ]
-    assert _texts(TRAIN, _tracker(target="kubernetes", database="in_cluster", size="Large"))[0] == (
+    assert _texts(TRAIN, _tracker(target="kubernetes", database="in_cluster", size="Large"), kubernetes=IRSA)[0] == (
         "'size' applies to target='aws' (SageMaker managed MLflow) only; remove it"
     )
 
@@ -60,8 +64,16 @@ def test_maintenance_window_format() -> None:
     ]
 
 
+def test_self_hosted_mlflow_needs_workload_identity() -> None:
+    assert _texts(TRAIN, _tracker(target="kubernetes", database="in_cluster"))[:1] == [
+        "a self-hosted MLflow keeps artifacts on S3 through workload identity, and the cluster declares none: set "
+        "Platform.kubernetes.workload_identity (Irsa(oidc_issuer=...) or PodIdentity(cluster_name=...)) or "
+        "Platform.kubernetes.training_cluster"
+    ]
+
+
 def test_rds_needs_the_clusters_vpc() -> None:
-    assert _texts(TRAIN, _tracker(target="kubernetes")) == [
+    assert _texts(TRAIN, _tracker(target="kubernetes"), kubernetes=IRSA) == [
         "database='rds' places PostgreSQL in the platform's VPC, and the cluster's VPC is not known: declare it "
         "with Platform(network=Network(vpc_id=..., private_subnet_ids=[...])), run the cluster as an eks "
         "TrainingCluster (Platform.kubernetes.training_cluster), or set database='in_cluster'"
@@ -70,7 +82,12 @@ def test_rds_needs_the_clusters_vpc() -> None:
 
 def test_in_cluster_database_is_reported_as_a_warning() -> None:
     problems = validate_raw(
-        {"name": "fraud", "team": "t", "components": [TRAIN, _tracker(target="kubernetes", database="in_cluster")]},
+        {
+            "name": "fraud",
+            "team": "t",
+            "components": [TRAIN, _tracker(target="kubernetes", database="in_cluster")],
+            "kubernetes": IRSA,
+        },
         "bp.py",
         envs=["dev"],
     ).problems
@@ -83,7 +100,7 @@ def test_authentication_cannot_be_turned_off_in_prod() -> None:
     assert (
         "MLflow without authentication in prod: whoever reaches the service can read and change runs and "
         "models; remove the opt-out"
-    ) in _texts(TRAIN, tracker, env="prod")
+    ) in _texts(TRAIN, tracker, env="prod", kubernetes=IRSA)
     assert "opt-out 'authentication' has no effect on target='aws'" in " ".join(
         _texts(_tracker(opt_out=["authentication"]))
     )

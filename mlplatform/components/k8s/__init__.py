@@ -17,11 +17,16 @@ import pulumi_kubernetes as k8s
 from mlplatform.components.aws.feature_store import OfflineStoreArgs
 from mlplatform.components.k8s import training_charts
 from mlplatform.components.k8s.common import Scope
+from mlplatform.components.k8s.experiment_tracker import MlflowServer, MlflowServerArgs
 from mlplatform.components.k8s.feature_store import FeatureStore, FeatureStoreArgs
+from mlplatform.components.k8s.mlflow_backing import AwsPlacement, Identity
 from mlplatform.components.k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
 from mlplatform.components.k8s.monitoring_stack import MonitoringStack, MonitoringStackArgs, WatchedEndpoint
 from mlplatform.components.k8s.training_cluster import TrainingCluster, TrainingClusterArgs
+from mlplatform.components.tracking_wiring import JobTarget
 from mlplatform.errors import MlplatformError
+from mlplatform.spec.cluster import Irsa, PodIdentity
+from mlplatform.spec.experiment_tracker import ExperimentTracker as TrackerSpec
 from mlplatform.spec.feature_store import FeatureStore as FeatureStoreSpec
 from mlplatform.spec.model_endpoint import ModelEndpoint as EndpointSpec
 from mlplatform.spec.monitoring import MonitoringStack as MonitoringSpec
@@ -124,7 +129,14 @@ def build(ctx: ProgramContext) -> None:
             cluster_args = TrainingClusterArgs(
                 spec=c, scope=scope, controllers=controllers, karpenter=platform.kubernetes.training.karpenter
             )
-            built[c.name] = TrainingCluster(c.name, cluster_args, opts)
+            cluster = built[c.name] = TrainingCluster(c.name, cluster_args, opts)
+            ctx.shared.setdefault("job_targets", {})[c.name] = JobTarget(
+                c.name, cluster.namespace_name, f"{cluster.namespace_name}-jobs", provider, [cluster.namespace]
+            )
+        elif isinstance(c, TrackerSpec) and c.backend == "mlflow":
+            built[c.name] = ctx.shared.setdefault("trackers", {})[c.name] = MlflowServer(
+                c.name, _mlflow_args(ctx, c, scope), opts
+            )
         elif isinstance(c, FeatureStoreSpec) and c.online_store == "redis":
             for item in c.opt_out:
                 pulumi.log.warn(f"FeatureStore '{c.name}': secure default '{item}' is turned off (opt_out)")
@@ -175,6 +187,53 @@ def build(ctx: ProgramContext) -> None:
             if b.feast_policies:
                 pulumi.export(f"{b.store_name}_feast_policies", {op: p.arn for op, p in b.feast_policies.items()})
     pulumi.export("kubernetes_namespace", scope.namespace)
+
+
+def _mlflow_args(ctx: ProgramContext, spec: TrackerSpec, scope: Scope) -> MlflowServerArgs:
+    """A self-hosted MLflow stands on the AWS side: core (key, access logs), network, identity."""
+    shared, platform = ctx.shared, ctx.platform
+    network = shared.get("network")
+    placement = AwsPlacement(
+        names=ctx.names,
+        tags=ctx.tags(spec.name),
+        account_id=shared["account_id"],
+        region=shared["region"],
+        partition=shared.get("partition", "aws"),
+        kms_key_arn=shared["kms_key"].arn,
+        access_logs_bucket=shared["access_logs_bucket"],
+        vpc_id=network.vpc_id if network is not None else None,
+        vpc_cidr=network.vpc_cidr if network is not None else None,
+        private_subnet_ids=list(network.private_subnet_ids) if network is not None else [],
+        protect=is_production(ctx.env),
+    )
+    prometheus = platform.kubernetes.prometheus
+    return MlflowServerArgs(
+        spec=spec,
+        scope=scope,
+        aws=placement,
+        identity=_identity(ctx, spec),
+        storage_class=platform.kubernetes.storage_class,
+        prometheus_namespace=prometheus.namespace,
+        prometheus_labels=dict(prometheus.selector_labels),
+    )
+
+
+def _identity(ctx: ProgramContext, spec: TrackerSpec) -> Identity:
+    declared = ctx.platform.kubernetes.workload_identity
+    if isinstance(declared, Irsa):
+        arn = f"arn:{ctx.shared.get('partition', 'aws')}:iam::{ctx.shared['account_id']}:oidc-provider/"
+        return Identity(oidc_provider_arn=arn + declared.oidc_issuer, oidc_issuer=declared.oidc_issuer)
+    if isinstance(declared, PodIdentity):
+        return Identity(pod_identity_cluster=declared.cluster_name)
+    eks = ctx.shared.get("training_clusters", {}).get(ctx.platform.kubernetes.training_cluster or "")
+    if eks is None:
+        raise MlplatformError(
+            f"{ctx.blueprint}: ExperimentTracker '{spec.name}' reaches S3 through workload identity: declare "
+            "Platform.kubernetes.workload_identity (Irsa(oidc_issuer=...) or PodIdentity(cluster_name=...)) or "
+            "set Platform.kubernetes.training_cluster"
+        )
+    issuer = eks.oidc.url.apply(lambda u: u.removeprefix("https://"))
+    return Identity(oidc_provider_arn=eks.oidc.arn, oidc_issuer=issuer)
 
 
 def _offline_store_args(ctx: ProgramContext, spec: FeatureStoreSpec) -> OfflineStoreArgs | None:

@@ -182,5 +182,7 @@ def test_kubernetes_example_gets_the_aws_core(stack: str) -> None:
     assert r.named("core-ledger").inputs["name"] == f"recs-{env}-promotion-ledger"
     groups = {g.inputs["modelPackageGroupName"] for g in r.of_type("aws:sagemaker/modelPackageGroup:ModelPackageGroup")}
     assert groups == {f"recs-{env}-recs-ranker", f"recs-{env}-recs-embedder"}
-    assert not [c for c in r.all if c.type in ("mlplatform:aws:Network", "mlplatform:aws:TrainingCluster")]
+    assert not [c for c in r.all if c.type == "mlplatform:aws:TrainingCluster"]
+    # The cluster's existing VPC is declared (the tracking database lives there), never created.
+    assert r.component("mlplatform:aws:Network") and not r.of_type("aws:ec2/vpc:Vpc")
     assert all(r.parent_of(x) is not None for x in r.children(core))
