@@ -25,7 +25,6 @@ from mlplatform.spec.training_cluster import TrainingCluster
 from tests.components.conftest import Resources, run_stack
 from tests.conftest import SHARED
 
-RELEASE = "kubernetes:helm.sh/v3:Release"
 RDS = "aws:rds/instance:Instance"
 ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
 
@@ -44,13 +43,17 @@ def prod(recs: dict[str, Captured]) -> Resources:
     return Resources(recs["recs-prod"])
 
 
+def _release(r: Resources) -> Any:
+    return r.named("tracking-release")
+
+
 def _values(r: Resources) -> dict[str, Any]:
-    values: dict[str, Any] = r.one(RELEASE).inputs["values"]
+    values: dict[str, Any] = _release(r).inputs["values"]
     return values
 
 
 def test_the_kubernetes_example_runs_the_pinned_mlflow_chart(prod: Resources) -> None:
-    release = prod.one(RELEASE).inputs
+    release = _release(prod).inputs
     assert (release["chart"], release["version"]) == ("mlflow", "1.11.5")
     assert release["repositoryOpts"] == {"repo": "https://community-charts.github.io/helm-charts"}
     assert (release["name"], release["namespace"]) == ("recs-prod-tracking", "recs-prod")
@@ -242,7 +245,7 @@ def test_chart_values_are_valid_for_the_pinned_chart(recs: dict[str, Captured], 
     there (additionalProperties: false), and keys a chart ignores would silently do nothing."""
     schema = json.loads(_chart_file("values.schema.json").read_text(encoding="utf-8"))
     defaults = yaml.safe_load(_chart_file("values.yaml").read_text(encoding="utf-8"))
-    values = _plain(Resources(recs[stack]).one(RELEASE).inputs["values"])
+    values = _plain(_values(Resources(recs[stack])))
     jsonschema.Draft7Validator(schema).validate(_merged(defaults, values))
     assert _leaves(values, defaults, schema) == []
     with pytest.raises(jsonschema.ValidationError):
@@ -291,7 +294,7 @@ def test_in_cluster_postgres_is_explicit_reported_and_has_a_generated_password()
     assert r.named("tracking-db-secret").inputs["stringData"] == "[secret]"
     assert pg["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"] == "gp2"
     assert container["securityContext"]["runAsNonRoot"] is True
-    values = r.one(RELEASE).inputs["values"]
+    values = _values(r)
     assert values["backendStore"]["postgres"]["host"] == "shop-dev-tracking-postgres.shop-dev.svc.cluster.local"
     only = r.named("tracking-db-netpol").inputs["spec"]["ingress"][0]["from"]
     assert only == [
