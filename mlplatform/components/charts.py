@@ -90,3 +90,16 @@ ADDONS_BEFORE_NODES = training_equipment.ADDONS_BEFORE_NODES
 ADDONS_AFTER_NODES = training_equipment.ADDONS_AFTER_NODES
 
 ALL_CHARTS = (KARPENTER, NVIDIA_DEVICE_PLUGIN, KUEUE, KUBEFLOW_TRAINER)
+
+# MLflow tracking server (ExperimentTracker with target="kubernetes"): community-charts/mlflow, the
+# maintained chart with a values schema and basic-auth settings (MLflow's own chart, 0.1.x, has
+# neither yet). Its release is named per tracker, `<platform>-<env>-<tracker>`, in the platform namespace.
+MLFLOW = Chart(
+    release="mlflow",
+    chart="mlflow",
+    version="1.11.5",
+    namespace="",
+    repository="https://community-charts.github.io/helm-charts",
+    app_version="3.15.1",
+)
+MLFLOW_IMAGE = ("burakince/mlflow", "3.15.1")  # the chart's default image at its appVersion

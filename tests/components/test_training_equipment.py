@@ -39,7 +39,12 @@ def of_kind(captured: Captured, kind: str) -> list[dict[str, Any]]:
 
 
 def releases(captured: Captured) -> dict[str, PlannedResource]:
-    return {r.inputs["name"]: r for r in captured.resources if r.type == RELEASE}
+    """The training equipment's releases (an ExperimentTracker's MLflow release is not equipment)."""
+    return {
+        r.inputs["name"]: r
+        for r in captured.resources
+        if r.type == RELEASE and r.inputs["chart"] != charts.MLFLOW.chart
+    }
 
 
 def _env(stack: str) -> str:

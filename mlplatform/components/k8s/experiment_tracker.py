@@ -23,6 +23,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from mlplatform.components import charts
 from mlplatform.components.k8s import common
 from mlplatform.components.k8s.mlflow_backing import (
     DATABASE,
@@ -37,11 +38,10 @@ from mlplatform.components.k8s.mlflow_backing import (
 from mlplatform.components.tracking_wiring import JobTarget, SecretKeyRef, TrackingWiring
 from mlplatform.spec.experiment_tracker import ExperimentTracker as TrackerSpec
 
-CHART = "mlflow"
-CHART_VERSION = "1.11.5"
-CHART_REPO = "https://community-charts.github.io/helm-charts"
-APP_VERSION = "3.15.1"  # the chart's appVersion; its image tag
-IMAGE = "burakince/mlflow"  # the chart's default image, pinned to the app version
+CHART = charts.MLFLOW.chart
+CHART_VERSION = charts.MLFLOW.version
+CHART_REPO = str(charts.MLFLOW.repository)
+IMAGE, APP_VERSION = charts.MLFLOW_IMAGE  # the chart's default image, pinned to its appVersion
 UID = 1001  # the image's user, as the chart's default security context says
 CONTAINER_PORT = 5000
 SERVICE_PORT = 80
