@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mlplatform.cli.output import PLAN_INTERRUPTED, out, print_json, user_errors
+from mlplatform.cli.output import PLAN_INTERRUPTED, err, out, print_json, user_errors
 from mlplatform.cli.plan import BlueprintArg, JsonOpt, load_plan
 
 
@@ -35,6 +35,9 @@ def diff(
     after = load_plan(
         blueprint, to_env, to_stack, to_stack_file, quiet=as_json, flags=("--to-stack", "--to-stack-file")
     )
+    for side in (before, after):  # what the plans warn about, such as a stack of another blueprint
+        for warning in side.warnings:
+            err.print(f"warning: [{side.environment}] {warning}", markup=False)
     result = diff_plans(before, after)
     if as_json:
         print_json(result.to_json())

@@ -94,6 +94,7 @@ def build_plan(
         stack=config.stack,
         environment=environment,
         blueprint=str(blueprint),
+        platform=platform.name,
         resources=ordered(captured.resources),
         outputs=captured.outputs,
         violations=outcome.violations,

@@ -56,6 +56,7 @@ class Plan:
     region: str = ""
     waivers: list[dict[str, Any]] = field(default_factory=list)  # rule, reason, component, waived (count)
     opt_outs: list[dict[str, str]] = field(default_factory=list)  # component, kind, opt_out
+    platform: str = ""  # the blueprint's Platform name: resource names start with <platform>-<env>
 
     def by_urn(self) -> dict[str, PlannedResource]:
         return {r.urn: r for r in self.resources}
@@ -72,6 +73,7 @@ class Plan:
             "stack": self.stack,
             "environment": self.environment,
             "blueprint": self.blueprint,
+            "platform": self.platform,
             "resources": [r.to_json() for r in self.resources],
             "outputs": self.outputs,
             "violations": [v.to_json() for v in self.violations],

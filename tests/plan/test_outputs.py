@@ -21,15 +21,18 @@ def test_diff_lines(project: Path) -> None:
     result = diff_plans(build_plan("blueprints/demo.py", "dev"), build_plan("blueprints/demo.py", "prod"))
     assert result.lines() == [
         "diff dev -> prod: 0 only in dev, 1 only in prod, 2 changed, 2 unchanged",
-        "+ aws:ec2/natGateway:NatGateway demo-prod-monitoring-nat",
-        "~ aws:sns/topic:Topic demo-prod-monitoring-alerts",
+        "+ aws:ec2:NatGateway demo-prod-monitoring-nat",
+        "~ aws:sns:Topic demo-prod-monitoring-alerts",
         '    kmsMasterKeyId: "arn:aws:kms:us-west-2:123456789012:key/mock-key-demo-<env>-monitoring-key" -> (unset)',
-        "~ aws:cloudwatch/metricAlarm:MetricAlarm demo-prod-monitoring-latency",
+        "~ aws:cloudwatch:MetricAlarm demo-prod-monitoring-latency",
         "    threshold: 500 -> 200",
     ]
     data = result.to_json()
     assert data["only_in_to"][0]["name"] == "demo-prod-monitoring-nat"
-    assert data["changed"][1]["changes"] == [{"path": "threshold", "from": 500.0, "to": 200.0}]
+    assert data["changed"][0]["changes"] == [
+        {"path": "kmsMasterKeyId", "from": "arn:aws:kms:us-west-2:123456789012:key/mock-key-demo-<env>-monitoring-key"}
+    ]  # unset in prod: no "to"
+    assert data["changed"][1]["changes"] == [{"path": "threshold", "from": 500, "to": 200}]
 
 
 def test_mermaid(project: Path) -> None:
