@@ -166,11 +166,7 @@ def instance_types_exist(p: Platform, ctx: Context) -> Iterator[Finding]:
         if isinstance(c, ModelEndpoint) and c.target == "sagemaker" and c.serverless is None:
             known = instance_types.sagemaker_types()
             if c.instance_type not in known:
-                hint = instance_types.did_you_mean(c.instance_type, known)
-                yield (
-                    _at(i, "instance_type"),
-                    (f"'{c.instance_type}' is not a SageMaker instance type (they start with 'ml.'){hint}"),
-                )
+                yield _at(i, "instance_type"), _sagemaker_type_message(c.instance_type, known)
         if isinstance(c, TrainingCluster):
             known = instance_types.ec2_types()
             for j, pool in enumerate(c.node_pools):
@@ -188,6 +184,16 @@ def instance_types_exist(p: Platform, ctx: Context) -> Iterator[Finding]:
                             "(p*, g* families, e.g. g5.2xlarge) or set gpu=False"
                         ),
                     )
+
+
+def _sagemaker_type_message(value: str, known: frozenset[str]) -> str:
+    """Why `value` is not a SageMaker hosting type: a near miss, or an EC2 name without 'ml.'."""
+    if value.startswith("ml."):
+        return f"'{value}' is not a SageMaker instance type{instance_types.did_you_mean(value, known)}"
+    if f"ml.{value}" in known:
+        return f"'{value}' is not a SageMaker instance type: SageMaker's start with 'ml.'; did you mean 'ml.{value}'?"
+    hint = instance_types.did_you_mean(f"ml.{value}", known) or "; e.g. 'ml.m5.large'"
+    return f"'{value}' is not a SageMaker instance type (SageMaker hosting types start with 'ml.'){hint}"
 
 
 def targets(p: Platform, ctx: Context) -> Iterator[Finding]:

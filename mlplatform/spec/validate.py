@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from mlplatform.spec.guardrail_rules import guardrails
 from mlplatform.spec.locate import Locator
 from mlplatform.spec.messages import message, model_at, show, unknown_choice
 from mlplatform.spec.per_env import PerEnv
@@ -108,12 +109,20 @@ def _validate_env(
         components = []
     valid: list[Any] = []
     index: list[int] = []
+    # Components with invalid fields take part in the rules without them (see _repaired), so one
+    # bad field does not hide the component's other problems; findings on those fields are dropped.
+    replaced: dict[int, set[str]] = {}
     for i, item in enumerate(components):
         try:
             valid.append(_COMPONENT.validate_python(item))
             index.append(i)
         except ValidationError as exc:
             problems.extend(_pydantic(loc, exc, ("components", i), skip))
+            repaired = _repaired(item, exc)
+            if repaired is not None:
+                valid.append(repaired[0])
+                index.append(i)
+                replaced[i] = repaired[1]
     spec, bad_fields = _platform(resolved, valid, loc, skip, problems)
     if spec is None:
         return None, problems
@@ -129,14 +138,58 @@ def _validate_env(
     # Physical names are only meaningful with a valid platform name and environment name.
     names_ok = "name" not in bad_fields and _ENV_NAME.match(env) is not None
     rules = [rule for rule in RULES if names_ok or rule is not physical_names]
-    spec_problems = [loc.problem(at(path), text) for rule in rules for path, text in rule(spec, ctx)]
-    spec_problems.extend(
-        loc.problem(at(path), text, severity="error" if is_error else "warning")
-        for path, text, is_error in opt_outs(spec, env)
+    findings = [(at(path), text, True) for rule in rules for path, text in rule(spec, ctx)]
+    findings += [(at(path), text, is_error) for path, text, is_error in (*opt_outs(spec, env), *guardrails(spec, env))]
+    problems.extend(
+        loc.problem(path, text, severity="error" if is_error else "warning")
+        for path, text, is_error in findings
+        if not _on_replaced(path, text, replaced)
     )
-    problems.extend(spec_problems)
-    ok = not bad_fields and not any(p.severity == "error" for p in problems) and len(valid) == len(components)
+    ok = not bad_fields and not replaced and not any(p.severity == "error" for p in problems)
+    ok = ok and len(valid) == len(components)
     return (spec if ok else None), problems
+
+
+# Required component fields and values that satisfy them, used only to run the rules over a
+# component whose own value failed; the component's raw value is put back when it is a string.
+_COMPONENT_STAND_INS = {"name": "component", "model": "model"}
+
+
+def _repaired(item: Any, exc: ValidationError) -> tuple[Any, set[str]] | None:
+    """The component without its invalid top-level fields (defaults, or stand-ins for required
+    ones), and the names of those fields; None when it cannot be rebuilt (not a component, an
+    unknown kind, or the rebuilt one still fails)."""
+    if not isinstance(item, dict) or not isinstance(item.get("kind"), str):
+        return None
+    bad: set[str] = set()
+    for error in exc.errors():
+        path = list(error["loc"])
+        if path and path[0] == item["kind"]:
+            path = path[1:]  # the union tag pydantic puts first
+        if not path or not isinstance(path[0], str) or path[0] == "kind":
+            return None
+        bad.add(path[0])
+    kept = {k: v for k, v in item.items() if k not in bad}
+    for name in bad & set(_COMPONENT_STAND_INS):
+        kept[name] = _COMPONENT_STAND_INS[name]
+    try:
+        rebuilt = _COMPONENT.validate_python(kept)
+    except ValidationError:
+        return None
+    originals = {f: item[f] for f in bad & set(_COMPONENT_STAND_INS) if isinstance(item.get(f), str)}
+    return rebuilt.model_copy(update=originals), bad
+
+
+def _on_replaced(path: tuple[Any, ...], text: str, replaced: dict[int, set[str]]) -> bool:
+    """Whether a finding of a repaired component may come from a replaced value: it is about a
+    replaced field, or its message names one (messages name the fields they compare, as
+    "min_instances (2) is greater than max_instances (1)" does)."""
+    if len(path) < 2 or path[0] != "components" or path[1] not in replaced:
+        return False
+    fields = replaced[path[1]]
+    if len(path) >= 3 and path[2] in fields:
+        return True
+    return any(re.search(rf"\b{re.escape(f)}\b", text) for f in fields)
 
 
 _ENV_NAME = re.compile(r"^[a-z][a-z0-9]{1,11}$")  # as platform.EnvName

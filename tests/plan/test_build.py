@@ -19,6 +19,7 @@ def test_plan_json_shape(project: Path) -> None:
         "stack",
         "environment",
         "blueprint",
+        "platform",
         "resources",
         "outputs",
         "violations",
@@ -28,6 +29,7 @@ def test_plan_json_shape(project: Path) -> None:
         "opt_outs",
     ]
     assert (plan["project"], plan["stack"], plan["environment"], plan["region"]) == ("demo", "dev", "dev", "us-west-2")
+    assert plan["platform"] == "demo"
     resource = next(r for r in plan["resources"] if r["type"] == "aws:sns/topic:Topic")
     assert list(resource) == [
         "urn",

@@ -95,10 +95,7 @@ def test_a_broken_component_does_not_hide_the_others() -> None:
     messages = _messages(raw)
     assert len(messages) == 2
     assert messages[0].startswith("bp.py: ModelEndpoint 'a1', field 'colour': unknown field 'colour' (known fields: ")
-    assert messages[1] == (
-        "bp.py: ModelEndpoint 'b1', field 'instance_type': 'ml.nope' is not a SageMaker instance type "
-        "(they start with 'ml.')"
-    )
+    assert messages[1] == "bp.py: ModelEndpoint 'b1', field 'instance_type': 'ml.nope' is not a SageMaker instance type"
 
 
 def test_components_must_be_a_list() -> None:

@@ -6,6 +6,6 @@ platform = Platform(
     name="fraud",
     team="risk-ml",
     components=[
-        ModelEndpoint(name="scorer", model="fraud-xgb", instance_typ="ml.m5.large", min_instances=2),
+        ModelEndpoint(name="scorer", model="fraud-xgb", instance_typ="ml.m5.large", min_instances=2, max_instances=4),
     ],
 )
