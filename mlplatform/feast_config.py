@@ -114,8 +114,9 @@ def header(spec: FeatureStore, t: Target) -> list[str]:
         f"Needs Feast {MIN_FEAST_VERSION} or later.",
     ]
     if spec.online_store == "dynamodb":
-        tables = ", ".join(n.feast_online_table(spec.name, v.name) for v in spec.online_views()) or "none"
-        lines.append(f"Online tables the platform created (one per declared feature view): {tables}.")
+        tables = [n.feast_online_table(spec.name, v.name) for v in spec.online_views()]
+        lines.append("Online tables the platform created, one per declared feature view:" + ("" if tables else " none"))
+        lines += [f"  {t}" for t in tables]
     if spec.online_store == "redis":
         lines.append(
             f"Set {REDIS_PASSWORD_ENV} from Secret {redis_secret(n, spec.name)} "

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from mlplatform.cli import cost, diff, graph, plan, promote, train, validate
+from mlplatform.cli import cost, diff, features, graph, plan, promote, train, validate
 
 
 class Group(TyperGroup):
@@ -86,6 +86,7 @@ app.command()(plan.plan)
 app.command()(diff.diff)
 app.command()(graph.graph)
 app.command()(cost.cost)
+app.command("feast-config")(features.feast_config)
 app.command()(promote.register)
 app.command()(promote.promote)
 app.command()(promote.approve)

@@ -28,7 +28,9 @@ from mlplatform.spec.feature_store import FeatureStore as FeatureStoreSpec
 # Key schema of every table Feast's DynamoDB online store reads and writes
 # (feast/infra/online_stores/dynamodb.py: KeySchema entity_id HASH, AttributeType S).
 FEAST_HASH_KEY = "entity_id"
-# Feast's temporary objects (staging) and Athena's query results are kept this many days.
+# Feast's temporary objects (staging) and Athena's query results are kept this many days. Feast
+# deletes its unloaded results itself, but looks for its entity uploads under `entity_df/` at the
+# bucket's root rather than under the staging location it wrote them to, so those stay until expired.
 STAGING_EXPIRE_DAYS = 1
 RESULTS_EXPIRE_DAYS = 7
 

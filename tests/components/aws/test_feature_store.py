@@ -198,7 +198,11 @@ def test_grants_attach_the_operations_policies(secure: Resources) -> None:
 
 def test_feast_yaml_names_the_stores(secure: Resources) -> None:
     text = secure.captured.outputs["yaml"]
-    assert "fraud_dev_features.card_activity, fraud_dev_features.merchant_risk" in text.splitlines()[3]
+    assert text.splitlines()[3:6] == [
+        "# Online tables the platform created, one per declared feature view:",
+        "#   fraud_dev_features.card_activity",
+        "#   fraud_dev_features.merchant_risk",
+    ]
     config = yaml.safe_load(text)
     assert config["provider"] == "aws" and config["project"] == "fraud_dev_features"
     assert config["registry"] == {"path": f"s3://{BUCKET}/feast/registry.db", "cache_ttl_seconds": 60}

@@ -186,3 +186,15 @@ def test_kubernetes_example_gets_the_aws_core(stack: str) -> None:
     # The cluster's existing VPC is declared (the tracking database lives there), never created.
     assert r.component("mlplatform:aws:Network") and not r.of_type("aws:ec2/vpc:Vpc")
     assert all(r.parent_of(x) is not None for x in r.children(core))
+
+
+# `mlplatform feast-config` renders offline the very text `pulumi up` exports for the FeatureStore.
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_feast_config_command_writes_the_stack_output(stacks: dict[str, Captured], stack: str) -> None:
+    from mlplatform.plan.feast import feast_config_for
+    from tests.conftest import ROOT
+
+    found = feast_config_for(
+        ROOT / "blueprints" / "fraud_detection.py", stack=stack, account_id="123456789012", root=ROOT
+    )
+    assert found.text == stacks[stack].outputs["features_feature_store_yaml"]

@@ -134,3 +134,14 @@ def test_feast_config_of_the_kubernetes_example(prod: Captured) -> None:
         f"recs-prod-features-feast-{op}" for op in ("apply", "materialize", "online-read", "historical")
     }
     assert set(prod.outputs["features_feast_policies"]) == {"apply", "materialize", "online-read", "historical"}
+
+
+# `mlplatform feast-config` renders offline the very text `pulumi up` exports for the FeatureStore.
+@pytest.mark.parametrize("stack", ["recs-dev", "recs-staging", "recs-prod"])
+def test_feast_config_command_writes_the_stack_output(programs: dict[str, Captured], stack: str) -> None:
+    from mlplatform.plan.feast import feast_config_for
+    from tests.conftest import ROOT
+
+    blueprint = ROOT / "blueprints" / "recommender_k8s.py"
+    found = feast_config_for(blueprint, stack=stack, account_id="123456789012", root=ROOT)
+    assert found.text == programs[stack].outputs["features_feature_store_yaml"]
