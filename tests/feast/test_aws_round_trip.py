@@ -199,3 +199,18 @@ def test_a_view_the_blueprint_does_not_declare_fails_on_create_table(world: Worl
     denied = [c for c in calls if not c["allowed"] and c["operation"] == "CreateTable"]
     assert len(denied) == 1
     assert world.client("dynamodb").list_tables()["TableNames"] == sorted(world.created.tables)
+
+
+def test_a_view_removed_from_the_repo_keeps_its_table(world: World, applied: Any) -> None:
+    # Feast's DynamoDB online store deletes the tables of removed views, and on AccessDenied logs
+    # that it may not and goes on (_delete_table_idempotent): the platform keeps owning the table.
+    repo = world.repo.parent / "removed"
+    kept, removed = world.views[0], world.views[1]
+    write_repo(repo, (world.repo / "feature_store.yaml").read_text(), [kept], "card", "fraud_dev_features")
+    done, calls = world.feast_cli("apply", "apply", "--skip-source-validation", repo=repo)
+    assert done.returncode == 0, done.stderr[-3000:]
+    deletes = [c for c in calls if c["operation"] == "DeleteTable"]
+    assert [(c["allowed"], c["needs"][0][1].rsplit("/", 1)[1]) for c in deletes] == [
+        (False, f"fraud_dev_features.{removed}")
+    ]
+    assert world.client("dynamodb").list_tables()["TableNames"] == sorted(world.created.tables)
