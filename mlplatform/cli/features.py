@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from mlplatform.cli.output import err, print_json, user_errors
+from mlplatform.cli.output import err, print_json, user_errors, write_atomically
 from mlplatform.cli.plan import BlueprintArg, EnvOpt, JsonOpt, StackFileOpt, StackOpt
 
 StoreOpt = Annotated[
@@ -52,7 +50,8 @@ def feast_config(
         raise typer.BadParameter("give --env, --stack or --stack-file", param_hint="--env")
     found = feast_config_for(blueprint, env, stack=stack, stack_file=stack_file, store=store, account_id=account_id)
     if output is not None:
-        _write(output, found.text)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(output, found.text)  # a Feast repo never sees half a file
     if as_json:
         print_json(
             {
@@ -72,16 +71,3 @@ def feast_config(
             f"(account {found.account_id} from {found.account_from})",
             markup=False,
         )
-
-
-def _write(path: Path, text: str) -> None:
-    """Write atomically: a Feast repo never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

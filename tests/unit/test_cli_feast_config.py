@@ -95,6 +95,23 @@ def test_usage_and_input_errors() -> None:
     assert _run(FRAUD, "--env", "qa", "--account-id", ACCOUNT) == (
         1,
         "",
-        f"error: no stack file for environment 'qa' in {ROOT / 'stacks'}: add stacks/Pulumi.qa.yaml "
-        "or pass --stack NAME or --stack-file FILE\n",
+        f"error: no stack file in stacks/ deploys {FRAUD} as environment 'qa'. Add stacks/Pulumi.qa.yaml "
+        f"with mlplatform:blueprint: {FRAUD}, or pass --stack NAME or --stack-file FILE to plan it with "
+        "another stack's config\n",
     )
+
+
+def test_failures_under_json_are_json_on_stdout() -> None:
+    code, out, err = _run(FRAUD, "--env", "dev", "--account-id", "12345", "--json")
+    message = "--account-id must be the 12 digits of an AWS account id; got '12345'"
+    assert (code, err) == (1, f"error: {message}\n")
+    assert json.loads(out) == {"error": {"kind": "invalid", "exit_code": 1, "message": message}}
+    code, out, _ = _run(FRAUD, "--json")
+    assert code == 2
+    assert json.loads(out)["error"]["kind"] == "usage"
+
+
+def test_help() -> None:
+    code, out, err = _run("-h")
+    assert (code, err) == (0, "")
+    assert "Usage: mlplatform feast-config [OPTIONS]" in out
