@@ -1,20 +1,24 @@
-"""Recommendations on an existing Kubernetes cluster: KServe and plain serving, Redis features,
-Prometheus alerting. The cluster comes from the stack config (mlplatform:kubeContext).
+"""Recommendations on existing EKS clusters (one per environment): a KServe Serverless ranker and
+a plain Deployment embedder, Redis features, alerts through kube-prometheus-stack's Alertmanager.
+The cluster comes from the stack config (mlplatform:kubeContext); what it runs is declared below.
 """
 
 from mlplatform import (
-    Canary,
     ExperimentTracker,
     FeatureStore,
     FeatureView,
     Irsa,
+    KServe,
     KubernetesCluster,
     MetricGates,
     ModelEndpoint,
     MonitoringStack,
     Network,
     Platform,
+    Prometheus,
     Quota,
+    ServingMetrics,
+    Smtp,
     TrainingCluster,
     per_env,
 )
@@ -24,12 +28,29 @@ platform = Platform(
     team="personalization",
     region="eu-west-1",
     environments=["dev", "staging", "prod"],
-    # The cluster's VPC (the tracking database lives there) and how its pods get AWS credentials.
+    # The cluster's VPC (the tracking database lives there).
     network=Network(
         vpc_id="vpc-0a1b2c3d4e5f60718", private_subnet_ids=["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"]
     ),
     kubernetes=KubernetesCluster(
-        workload_identity=Irsa(oidc_issuer="oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE")
+        # KServe 0.15 on Knative with Istio; config-features enables priorityClassName for serving pods.
+        kserve=KServe(version="0.15", mode="Serverless", knative_features=["kubernetes.podspec-priorityclassname"]),
+        # kube-prometheus-stack, Helm release "kube-prometheus-stack" in "monitoring"; mail through the
+        # company relay, which accepts the cluster's mail without a login.
+        prometheus=Prometheus(
+            namespace="monitoring",
+            selector_labels={"release": "kube-prometheus-stack"},
+            smtp=Smtp(smarthost="smtp-relay.example.com:587", from_address="alertmanager@recs.example.com"),
+        ),
+        storage_class="gp3",
+        # Each environment's cluster has its own IAM OIDC provider.
+        workload_identity=Irsa(
+            oidc_issuer=per_env(
+                dev="oidc.eks.eu-west-1.amazonaws.com/id/3F1D0C2B9A8E7D6C5B4A392817065E4D",
+                staging="oidc.eks.eu-west-1.amazonaws.com/id/8B2E4F6A1C3D5E7F9A0B2C4D6E8F0A1B",
+                prod="oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE",
+            )
+        ),
     ),
     components=[
         FeatureStore(
@@ -56,7 +77,8 @@ platform = Platform(
             max_instances=per_env(dev=2, default=12),
             cpu="2",
             memory="4Gi",
-            deployment=Canary(percent=per_env(prod=5, default=20), bake_minutes=15),
+            # Knative allows one container port: the ranker serves MLServer's REST metrics on it.
+            metrics=ServingMetrics(port=8080),
             gates=MetricGates(minimum={"ndcg_at_10": 0.42}),
         ),
         ModelEndpoint(

@@ -93,6 +93,14 @@ class Names:
     def role(self, component: str, purpose: str) -> str:
         return f"{self.prefix}-{component}-{purpose}"
 
+    def model_reader_role(self, endpoint: str) -> str:
+        """IAM role of a Kubernetes endpoint's pods: reads its model's versions in the registry."""
+        return self.role(endpoint, "model-reader")
+
+    def serving_priority_class(self) -> str:
+        """PriorityClass of every serving pod of the platform environment on its cluster."""
+        return f"{self.prefix}-serving"
+
     def namespace(self, component: str) -> str:
         return f"{self.prefix}-{component}"
 

@@ -33,6 +33,10 @@ KNOWN_KEYS: dict[str, str] = {
     f"{PROJECT}:awsRoleArn": "Role the mlplatform CLI assumes for this environment.",
     f"{PROJECT}:kubeconfig": "Kubeconfig file (or its contents) for kubernetes targets.",
     f"{PROJECT}:kubeContext": "Kubeconfig context for kubernetes targets.",
+    f"{PROJECT}:smtpPassword": "SMTP password of Platform.kubernetes.prometheus.smtp (set it with --secret).",
+    # pulumi-kubernetes' own provider config; the program's explicit provider honours them.
+    "kubernetes:context": "Kubeconfig context (pulumi-kubernetes provider config).",
+    "kubernetes:kubeconfig": "Kubeconfig file or contents (pulumi-kubernetes provider config).",
 }
 STRICT_NAMESPACES = (PROJECT,)
 

@@ -35,6 +35,9 @@ class Captured:
     outputs: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     stack_urn: str = ""
+    # Resource options the engine receives but a plan's resources do not show, by URN: custom
+    # timeouts (only the ones set), deleteBeforeReplace, replaceOnChanges, ignoreChanges.
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class CapturingMonitor(pulumi_mocks.MockMonitor):
@@ -63,6 +66,13 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
                 protect=bool(request.protect),
             )
         )
+        timeouts = {k: v for k in ("create", "update", "delete") if (v := getattr(request.customTimeouts, k))}
+        self.captured.options[response.urn] = {
+            "customTimeouts": timeouts,
+            "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+            "replaceOnChanges": list(request.replaceOnChanges),
+            "ignoreChanges": list(request.ignoreChanges),
+        }
         return response
 
 

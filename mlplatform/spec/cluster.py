@@ -36,8 +36,7 @@ class KServe(SpecModel):
     version: str = Field(
         "0.20",
         pattern=r"^0\.(1[0-9]|[2-9][0-9])$",
-        description="KServe minor version, e.g. 0.15. Omitted: 0.20. storageUris needs 0.16+; the "
-        "storage initializer runs with a restricted security context from 0.17.",
+        description="KServe minor version, e.g. 0.15. Omitted: 0.20. storageUris needs 0.16+.",
     )
     mode: Literal["Serverless", "RawDeployment"] = Field(
         "Serverless",
@@ -54,6 +53,12 @@ class KServe(SpecModel):
         "istio-system",
         description="Namespace of the Knative ingress gateway (Serverless mode; kourier-system for "
         "Kourier). Omitted: istio-system.",
+    )
+    restricted_storage_initializer: bool = Field(
+        False,
+        description="The cluster's ClusterStorageContainer gives KServe's storage initializer a restricted "
+        "securityContext, seccomp profile included (as Kubeflow's manifests patch it). Omitted: it does not, "
+        "so namespaces serving KServe endpoints enforce Pod Security baseline (reported).",
     )
     serving_namespace: DnsLabel = Field(
         "knative-serving",

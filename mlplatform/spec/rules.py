@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlplatform import naming
-from mlplatform.spec import instance_types, tracker_rules, training_equipment
+from mlplatform.spec import cluster_rules, instance_types, tracker_rules, training_equipment
 from mlplatform.spec.feature_store import FeatureStore
 from mlplatform.spec.model_endpoint import AllAtOnce, ModelEndpoint
 from mlplatform.spec.monitoring import MonitoringStack
@@ -85,6 +85,7 @@ def physical_names(p: Platform, ctx: Context) -> Iterator[Finding]:
                 checks.append(("name", naming.iam_role_problem(names.role(c.name, "execution"))))
             else:
                 checks.append(("name", naming.dns_label_problem(names.endpoint(c.name))))
+                checks.append(("name", naming.iam_role_problem(names.model_reader_role(c.name))))
         elif isinstance(c, TrainingCluster):
             checks.append(("name", naming.iam_role_problem(names.role(c.name, "nodes"))))
             checks.append(("name", naming.iam_role_problem(names.role(c.name, "jobs"))))
@@ -305,6 +306,8 @@ RULES: tuple[Rule, ...] = (
     feature_stores,
     environment_rules,
     *tracker_rules.RULES,
+    cluster_rules.kubernetes_capabilities,
+    cluster_rules.workload_identity,
 )
 
 

@@ -15,17 +15,18 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from mlplatform.components.aws.feature_store import OfflineStoreArgs
-from mlplatform.components.k8s import training_charts
+from mlplatform.components.k8s import common, kserve, training_charts, workload_identity
 from mlplatform.components.k8s.common import Scope
 from mlplatform.components.k8s.experiment_tracker import MlflowServer, MlflowServerArgs
-from mlplatform.components.k8s.feature_store import FeatureStore, FeatureStoreArgs
+from mlplatform.components.k8s.feature_store import REDIS_PORT, FeatureStore, FeatureStoreArgs
 from mlplatform.components.k8s.mlflow_backing import AwsPlacement, Identity
 from mlplatform.components.k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
 from mlplatform.components.k8s.monitoring_stack import MonitoringStack, MonitoringStackArgs, WatchedEndpoint
 from mlplatform.components.k8s.training_cluster import TrainingCluster, TrainingClusterArgs
 from mlplatform.components.tracking_wiring import JobTarget
 from mlplatform.errors import MlplatformError
-from mlplatform.spec.cluster import Irsa, PodIdentity
+from mlplatform.spec.cluster import Irsa as IrsaSpec
+from mlplatform.spec.cluster import PodIdentity as PodIdentitySpec
 from mlplatform.spec.experiment_tracker import ExperimentTracker as TrackerSpec
 from mlplatform.spec.feature_store import FeatureStore as FeatureStoreSpec
 from mlplatform.spec.model_endpoint import ModelEndpoint as EndpointSpec
@@ -55,7 +56,10 @@ def kubernetes_components(ctx: ProgramContext) -> list[Any]:
 
 
 def cluster_provider(ctx: ProgramContext) -> k8s.Provider:
-    """The one provider every Kubernetes resource of this program uses."""
+    """The one provider every Kubernetes resource of this program uses: the blueprint's EKS
+    cluster, or the cluster the stack config names, through the mlplatform keys or Pulumi's own
+    `kubernetes:kubeconfig` / `kubernetes:context` (which an explicit provider does not read by
+    itself, so they are passed on)."""
     cluster = ctx.platform.kubernetes.training_cluster
     if cluster is not None:
         published = ctx.shared.get(PROVIDERS_KEY) or {}
@@ -67,15 +71,23 @@ def cluster_provider(ctx: ProgramContext) -> k8s.Provider:
             )
         provider: k8s.Provider = published[cluster]
         return provider
-    kubeconfig = ctx.config.get_secret("kubeconfig")  # a file path or the contents (credentials)
-    context = ctx.config.get("kubeContext")
+    pulumi_config = pulumi.Config("kubernetes")
+    ours, theirs = ctx.config.get("kubeContext"), pulumi_config.get("context")
+    if ours and theirs and ours != theirs:
+        raise MlplatformError(
+            f"{ctx.blueprint} [{ctx.env}]: stack config mlplatform:kubeContext is '{ours}' but kubernetes:context "
+            f"is '{theirs}'; set one of them, or the same context in both"
+        )
+    # A file path or the contents (credentials): a secret either way.
+    kubeconfig = ctx.config.get_secret("kubeconfig") or pulumi_config.get_secret("kubeconfig")
+    context = ours or theirs
     if kubeconfig is None and context is None:
         names = ", ".join(f"{type(c).__name__} '{c.name}'" for c in kubernetes_components(ctx))
         raise MlplatformError(
             f"{ctx.blueprint} [{ctx.env}]: {names} target kubernetes, and no cluster is configured: set "
             f"stack config mlplatform:kubeContext (a context of your kubeconfig) and/or mlplatform:kubeconfig "
-            f"(a kubeconfig file or its contents), or Platform.kubernetes.training_cluster to an eks "
-            f"TrainingCluster of the blueprint"
+            f"(a kubeconfig file or its contents), or kubernetes:context / kubernetes:kubeconfig, or "
+            f"Platform.kubernetes.training_cluster to an eks TrainingCluster of the blueprint"
         )
     return k8s.Provider(
         f"{ctx.names.prefix}-kubernetes",
@@ -85,23 +97,40 @@ def cluster_provider(ctx: ProgramContext) -> k8s.Provider:
     )
 
 
+def pod_security_level(ctx: ProgramContext) -> tuple[str, str | None]:
+    """The Pod Security level every namespace of the platform enforces, and why it is not
+    `restricted` (None when it is): KServe's storage initializer, unless the cluster declares it
+    restricted-compliant, cannot run under `restricted`."""
+    kserve_served = [
+        c for c in kubernetes_components(ctx) if isinstance(c, EndpointSpec) and c.kserve and c.model in ctx.models
+    ]
+    problem = kserve.storage_initializer_problem(ctx.platform.kubernetes.kserve) if kserve_served else None
+    return (common.POD_SECURITY_FALLBACK if problem else common.POD_SECURITY_LEVEL), problem
+
+
 def build(ctx: ProgramContext) -> None:
-    """The components whose target is kubernetes, in dependency order: namespace, training,
-    features, endpoints, then monitoring of the endpoints that were built."""
+    """The components whose target is kubernetes, in dependency order: namespace and serving
+    priority, training, features, endpoints, then monitoring of the endpoints that were built."""
     components = kubernetes_components(ctx)
     if not components:
         return
     platform = ctx.platform
+    cluster = platform.kubernetes
     provider = cluster_provider(ctx)
     scope = Scope(
         platform=platform.name,
         team=platform.team,
         env=ctx.env,
-        namespace=platform.kubernetes.namespace or ctx.names.serving_namespace(),
+        namespace=cluster.namespace or ctx.names.serving_namespace(),
     )
+    level, why = pod_security_level(ctx)
+    if why:
+        pulumi.log.warn(
+            f"Pod Security: the platform's namespaces enforce '{level}' (warn and audit 'restricted'): {why}"
+        )
     namespace = k8s.core.v1.Namespace(
         f"{ctx.names.prefix}-namespace",
-        metadata=scope.namespace_metadata(scope.namespace, "platform"),
+        metadata=scope.namespace_metadata(scope.namespace, "platform", level),
         opts=pulumi.ResourceOptions(provider=provider),
     )
     opts = pulumi.ResourceOptions(providers=[provider], depends_on=[namespace])
@@ -127,7 +156,11 @@ def build(ctx: ProgramContext) -> None:
     for c in components:
         if isinstance(c, ClusterSpec):
             cluster_args = TrainingClusterArgs(
-                spec=c, scope=scope, controllers=controllers, karpenter=platform.kubernetes.training.karpenter
+                spec=c,
+                scope=scope,
+                controllers=controllers,
+                karpenter=cluster.training.karpenter,
+                pod_security_level=level,
             )
             cluster = built[c.name] = TrainingCluster(c.name, cluster_args, opts)
             ctx.shared.setdefault("job_targets", {})[c.name] = JobTarget(
@@ -146,27 +179,47 @@ def build(ctx: ProgramContext) -> None:
                 scope=scope,
                 offline=_offline_store_args(ctx, c),
                 region=ctx.shared.get("region", platform.region),
-                storage_class=platform.kubernetes.storage_class,
+                storage_class=cluster.storage_class,
                 production=is_production(ctx.env),
             )
             built[c.name] = FeatureStore(c.name, store_args, opts)
 
     monitored = {e for m in platform.of_kind(MonitoringSpec) if m.target == "kubernetes" for e in m.endpoints}
     endpoints: dict[str, ModelEndpoint] = {}
-    for c in components:
-        if not isinstance(c, EndpointSpec):
-            continue
-        model = ctx.models.get(c.model)
-        if model is None:
-            pulumi.log.warn(
-                f"ModelEndpoint '{c.name}' skipped: model '{c.model}' has no promoted version in the stack "
-                f"config (mlplatform:models); promote one with `mlplatform promote {c.model}`"
-            )
-            continue
-        args = ModelEndpointArgs(
-            spec=c, model=model, scope=scope, region=platform.region, monitored=c.name in monitored
+    served = [c for c in components if isinstance(c, EndpointSpec) and _promoted(ctx, c)]
+    if served:
+        priority = k8s.scheduling.v1.PriorityClass(
+            f"{ctx.names.prefix}-serving-priority",
+            metadata={
+                "name": ctx.names.serving_priority_class(),
+                "labels": scope.labels(name="serving", instance=ctx.names.prefix, component="serving"),
+            },
+            value=common.SERVING_PRIORITY,
+            preemption_policy="PreemptLowerPriority",
+            global_default=False,
+            description=f"Serving pods of {platform.name} ({ctx.env}); above training, which never preempts them.",
+            opts=pulumi.ResourceOptions(provider=provider),
         )
-        endpoints[c.name] = built[c.name] = ModelEndpoint(c.name, args, opts)
+        registry, identity = _registry(ctx), _endpoint_identity(ctx)
+        redis = _redis_peers(ctx, scope)
+        endpoint_opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[priority]))
+    for c in served:
+        model = ctx.models[c.model]
+        _check_model_uri(ctx, c, model.uri, registry)
+        args = ModelEndpointArgs(
+            spec=c,
+            model=model,
+            scope=scope,
+            cluster=cluster,
+            registry=registry,
+            identity=identity,
+            priority_class=ctx.names.serving_priority_class(),
+            role_name=ctx.names.model_reader_role(c.name),
+            tags=ctx.tags(c.name),
+            monitored=c.name in monitored,
+            redis=redis,
+        )
+        endpoints[c.name] = built[c.name] = ModelEndpoint(c.name, args, endpoint_opts)
 
     for c in components:
         if not isinstance(c, MonitoringSpec):
@@ -178,7 +231,10 @@ def build(ctx: ProgramContext) -> None:
                 pulumi.log.warn(f"MonitoringStack '{c.name}': endpoint '{name}' was not built; not watched")
                 continue
             watched.append(_watched(ep))
-        built[c.name] = MonitoringStack(c.name, MonitoringStackArgs(spec=c, scope=scope, endpoints=watched), opts)
+        monitoring_args = MonitoringStackArgs(
+            spec=c, scope=scope, prometheus=cluster.prometheus, endpoints=watched, smtp_password=_smtp_password(ctx, c)
+        )
+        built[c.name] = MonitoringStack(c.name, monitoring_args, opts)
 
     ctx.shared["kubernetes_components"] = built
     for b in built.values():
@@ -187,6 +243,88 @@ def build(ctx: ProgramContext) -> None:
             if b.feast_policies:
                 pulumi.export(f"{b.store_name}_feast_policies", {op: p.arn for op, p in b.feast_policies.items()})
     pulumi.export("kubernetes_namespace", scope.namespace)
+    pulumi.export("pod_security", {"enforce": level, "warn": common.POD_SECURITY_LEVEL, "reason": why})
+
+
+def _promoted(ctx: ProgramContext, c: EndpointSpec) -> bool:
+    if c.model in ctx.models:
+        return True
+    pulumi.log.warn(
+        f"ModelEndpoint '{c.name}' skipped: model '{c.model}' has no promoted version in the stack "
+        f"config (mlplatform:models); promote one with `mlplatform promote {c.model}`"
+    )
+    return False
+
+
+def _registry(ctx: ProgramContext) -> workload_identity.Registry:
+    """The environment's registry, built by the AWS side's PlatformCore."""
+    account = str(ctx.shared["account_id"])
+    return workload_identity.Registry(
+        bucket=ctx.names.registry_bucket(account),
+        key_arn=ctx.shared["kms_key"].arn,
+        region=str(ctx.shared.get("region", ctx.platform.region)),
+        account_id=account,
+        partition=str(ctx.shared.get("partition", "aws")),
+    )
+
+
+def _check_model_uri(ctx: ProgramContext, c: EndpointSpec, uri: str, registry: workload_identity.Registry) -> None:
+    expected = f"s3://{registry.bucket}/{registry.model_prefix(c.model)}"
+    if not uri.startswith(expected):
+        raise MlplatformError(
+            f"{ctx.blueprint} [{ctx.env}]: stack config mlplatform:models.{c.model}.uri is '{uri}', outside "
+            f"the environment's registry ({expected}...); ModelEndpoint '{c.name}' may read only its model's "
+            f"prefix there. Promote the version with `mlplatform promote {c.model}`"
+        )
+
+
+def _endpoint_identity(ctx: ProgramContext) -> workload_identity.Identity:
+    declared = ctx.platform.kubernetes.workload_identity
+    partition, account = ctx.shared.get("partition", "aws"), ctx.shared["account_id"]
+    if isinstance(declared, IrsaSpec):
+        return workload_identity.Irsa(
+            provider_arn=f"arn:{partition}:iam::{account}:oidc-provider/{declared.oidc_issuer}",
+            issuer=declared.oidc_issuer,
+        )
+    if isinstance(declared, PodIdentitySpec):
+        return workload_identity.PodIdentity(declared.cluster_name)
+    cluster = ctx.platform.kubernetes.training_cluster
+    trainer = (ctx.shared.get("training_clusters") or {}).get(cluster) if cluster else None
+    if trainer is None:  # validation reports it first (Platform.kubernetes.workload_identity)
+        raise MlplatformError(
+            f"{ctx.blueprint} [{ctx.env}]: Kubernetes endpoints read the registry and need AWS credentials; "
+            f"declare Platform.kubernetes.workload_identity (Irsa(oidc_issuer=...) or PodIdentity(cluster_name=...))"
+        )
+    return workload_identity.Irsa(
+        provider_arn=trainer.oidc.arn, issuer=trainer.oidc.url.apply(lambda u: u.removeprefix("https://"))
+    )
+
+
+def _redis_peers(ctx: ProgramContext, scope: Scope) -> list[tuple[dict[str, str], int]]:
+    """Pod selectors of the platform's Redis feature stores, which endpoints may reach."""
+    stores = [c for c in kubernetes_components(ctx) if isinstance(c, FeatureStoreSpec) and c.online_store == "redis"]
+    return [
+        (
+            common.selector(scope.labels(name=s.name, instance=ctx.names.redis(s.name), component="feature-store")),
+            REDIS_PORT,
+        )
+        for s in stores
+    ]
+
+
+def _smtp_password(ctx: ProgramContext, spec: MonitoringSpec) -> pulumi.Output[str] | None:
+    smtp = ctx.platform.kubernetes.prometheus.smtp
+    emails = [t for t in spec.notify if not t.startswith("https://")]
+    if smtp is None or smtp.username is None or not emails:
+        return None
+    password = ctx.config.get_secret("smtpPassword")
+    if password is None:
+        raise MlplatformError(
+            f"{ctx.blueprint} [{ctx.env}]: Platform.kubernetes.prometheus.smtp logs in as '{smtp.username}', "
+            f"and stack config mlplatform:smtpPassword is not set; set it with "
+            f"`pulumi config set --secret mlplatform:smtpPassword <password> -s <stack>`"
+        )
+    return password
 
 
 def _mlflow_args(ctx: ProgramContext, spec: TrackerSpec, scope: Scope) -> MlflowServerArgs:
@@ -211,19 +349,19 @@ def _mlflow_args(ctx: ProgramContext, spec: TrackerSpec, scope: Scope) -> Mlflow
         spec=spec,
         scope=scope,
         aws=placement,
-        identity=_identity(ctx, spec),
+        identity=_tracker_identity(ctx, spec),
         storage_class=platform.kubernetes.storage_class,
         prometheus_namespace=prometheus.namespace,
         prometheus_labels=dict(prometheus.selector_labels),
     )
 
 
-def _identity(ctx: ProgramContext, spec: TrackerSpec) -> Identity:
+def _tracker_identity(ctx: ProgramContext, spec: TrackerSpec) -> Identity:
     declared = ctx.platform.kubernetes.workload_identity
-    if isinstance(declared, Irsa):
+    if isinstance(declared, IrsaSpec):
         arn = f"arn:{ctx.shared.get('partition', 'aws')}:iam::{ctx.shared['account_id']}:oidc-provider/"
         return Identity(oidc_provider_arn=arn + declared.oidc_issuer, oidc_issuer=declared.oidc_issuer)
-    if isinstance(declared, PodIdentity):
+    if isinstance(declared, PodIdentitySpec):
         return Identity(pod_identity_cluster=declared.cluster_name)
     eks = ctx.shared.get("training_clusters", {}).get(ctx.platform.kubernetes.training_cluster or "")
     if eks is None:
@@ -260,8 +398,9 @@ def _watched(ep: ModelEndpoint) -> WatchedEndpoint:
         name=spec.name,
         physical=ep.physical,
         namespace=ep.namespace,
-        kserve=spec.kserve,
+        mode=ep.kserve.mode if ep.kserve is not None else None,
         port=spec.port,
+        metrics=spec.metrics,
         max_replicas=spec.max_instances,
         autoscaled=spec.max_instances > spec.min_instances,
     )

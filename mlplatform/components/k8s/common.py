@@ -31,8 +31,19 @@ GPU_NODE_SELECTOR = {"nvidia.com/gpu.present": "true"}
 # GPU node pools are tainted so that only pods asking for GPUs land there.
 GPU_TOLERATIONS = [{"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}]
 
-# Pod Security Admission level enforced on every namespace the platform creates.
+# Pod Security Admission: every namespace the platform creates enforces one level, `restricted`
+# unless something the platform runs cannot meet it (KServe's storage initializer); warnings and
+# audit annotations always measure against `restricted`.
 POD_SECURITY_LEVEL = "restricted"
+POD_SECURITY_FALLBACK = "baseline"
+
+# Scheduling priority: serving pods outrank training pods, so a training burst never starves or
+# preempts an endpoint. Pods without a class get 0 (no class is the cluster default here).
+SERVING_PRIORITY = 100_000
+TRAINING_PRIORITY = 1_000
+
+LIVE_PATH = "/v2/health/live"
+READY_PATH = "/v2/health/ready"
 
 _LABEL_VALUE_BAD = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -80,13 +91,20 @@ class Scope:
             out["app.kubernetes.io/version"] = label_value(version)
         return out
 
-    def namespace_metadata(self, name: str, component: str) -> dict[str, Any]:
-        """A namespace labelled like its contents, with Pod Security Admission enforcing the
-        restricted profile (what every workload here already satisfies)."""
+    def namespace_metadata(self, name: str, component: str, level: str = POD_SECURITY_LEVEL) -> dict[str, Any]:
+        """A namespace labelled like its contents, with Pod Security Admission enforcing `level`
+        and warning and auditing against `restricted`."""
         labels = self.labels(name=name, instance=name, component=component)
-        for mode in ("enforce", "audit", "warn"):
-            labels[f"pod-security.kubernetes.io/{mode}"] = POD_SECURITY_LEVEL
+        labels.update(pod_security_labels(level))
         return {"name": name, "labels": labels}
+
+
+def pod_security_labels(level: str) -> dict[str, str]:
+    return {
+        "pod-security.kubernetes.io/enforce": level,
+        "pod-security.kubernetes.io/audit": POD_SECURITY_LEVEL,
+        "pod-security.kubernetes.io/warn": POD_SECURITY_LEVEL,
+    }
 
 
 def selector(labels: dict[str, str]) -> dict[str, str]:
@@ -181,6 +199,20 @@ def http_probe(path: str, port: int | str, *, period: int = 10, failures: int = 
     if delay:
         probe["initialDelaySeconds"] = delay
     return probe
+
+
+def probes(port: int | str) -> dict[str, Any]:
+    """Open Inference Protocol health probes: startup covers slow model loading, liveness then
+    restarts a wedged server, readiness takes it out of the Service."""
+    return {
+        "startupProbe": http_probe(READY_PATH, port, period=5, failures=60),
+        "livenessProbe": http_probe(LIVE_PATH, port),
+        "readinessProbe": http_probe(READY_PATH, port, period=5),
+    }
+
+
+def gpu_scheduling() -> dict[str, Any]:
+    return {"nodeSelector": dict(GPU_NODE_SELECTOR), "tolerations": [dict(t) for t in GPU_TOLERATIONS]}
 
 
 def job_pod_template(*, namespace: str, service_account: str, priority_class: str, gpu: bool) -> dict[str, Any]:

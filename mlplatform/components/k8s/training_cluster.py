@@ -1,10 +1,17 @@
 """TrainingCluster on an existing cluster: a namespace where training jobs run within a quota.
 
-What a team gets: its namespace (Pod Security `restricted` enforced), a ResourceQuota on GPUs,
-CPU, memory and pods, a LimitRange so that pods without requests still count against it, a
-PriorityClass that never preempts serving, and a `runner` ServiceAccount whose Role manages
-batch Jobs (and reads pods and their logs) in that namespace only. The outputs carry a pod
-template with the GPU tolerations and node selector for job specs.
+What a team gets: its namespace (the platform's Pod Security level enforced), a ResourceQuota
+on the GPUs, CPU, memory and pods its jobs request, a LimitRange so that containers without
+requests still count against it, a PriorityClass below serving's that never preempts, and a
+`runner` ServiceAccount whose Role manages batch Jobs (and reads pods and their logs) in that
+namespace only. Jobs queue in Kueue (training_queues.py) and run on Kubeflow Trainer runtimes
+(training_runtimes.py); the outputs carry a pod template with the GPU tolerations and node selector.
+
+The quota counts requests only, the scheduler's currency. A LimitRange `default` limit below a
+container's own request makes the API server reject that container ("must be less than or
+equal to the limit"), so the LimitRange sets a default request and a maximum, and Kubernetes
+then defaults a missing limit to that maximum (LimitRangeItem defaulting): a container that
+states only larger requests is admitted, and one that states nothing gets a small request.
 """
 
 from __future__ import annotations
@@ -21,13 +28,12 @@ from mlplatform.components.k8s.training_runtimes import RuntimeContext, Training
 from mlplatform.spec.training_cluster import TrainingCluster as ClusterSpec
 from mlplatform.spec.training_equipment import DeclaredKarpenter
 
-# Above the default (0) so queued training pods schedule before best-effort ones, with
-# preemption off so a job never evicts a serving pod.
-PRIORITY_VALUE = 1000
+# Above the default (0) so queued training pods schedule before best-effort ones, below serving
+# (common.SERVING_PRIORITY), with preemption off so a job never evicts anything.
+PRIORITY_VALUE = common.TRAINING_PRIORITY
 
-# What a pod gets when it states no resources (requests are needed for the quota to apply).
+# What a container gets when it states no requests (requests are what the quota counts).
 DEFAULT_REQUEST = {"cpu": "500m", "memory": "1Gi"}
-DEFAULT_LIMIT = {"cpu": "1", "memory": "2Gi"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,7 @@ class TrainingClusterArgs:
     scope: common.Scope
     controllers: TrainingControllers = field(default_factory=TrainingControllers)
     karpenter: DeclaredKarpenter | None = None  # node pools become NodePools of this Karpenter
+    pod_security_level: str = common.POD_SECURITY_LEVEL  # the platform's, on every namespace it creates
 
 
 class TrainingCluster(pulumi.ComponentResource):
@@ -51,7 +58,9 @@ class TrainingCluster(pulumi.ComponentResource):
         child = common.child_options(self, opts)
 
         self.namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace", metadata=scope.namespace_metadata(ns_name, "training"), opts=child
+            f"{name}-namespace",
+            metadata=scope.namespace_metadata(ns_name, "training", args.pod_security_level),
+            opts=child,
         )
         in_ns = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.namespace]))
 
@@ -61,9 +70,7 @@ class TrainingCluster(pulumi.ComponentResource):
         quota = spec.quota
         hard = {
             "requests.cpu": str(quota.cpu),
-            "limits.cpu": str(quota.cpu),
             "requests.memory": f"{quota.memory_gb}Gi",
-            "limits.memory": f"{quota.memory_gb}Gi",
             f"requests.{common.GPU_RESOURCE}": str(quota.gpus),
             "pods": str(quota.pods),
         }
@@ -78,8 +85,8 @@ class TrainingCluster(pulumi.ComponentResource):
                     {
                         "type": "Container",
                         "defaultRequest": dict(DEFAULT_REQUEST),
-                        "default": dict(DEFAULT_LIMIT),
-                        # No single container may ask for more than the whole quota.
+                        # No single container may ask for more than the whole quota; a missing
+                        # limit defaults to this maximum.
                         "max": {"cpu": str(quota.cpu), "memory": f"{quota.memory_gb}Gi"},
                     }
                 ]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from mlplatform import naming
@@ -14,6 +16,7 @@ from mlplatform.components import k8s as k8s_components
 from mlplatform.context import ProgramContext
 from mlplatform.plan.engine import Captured, capture
 from mlplatform.plan.model import PlannedResource
+from mlplatform.spec.cluster import Irsa
 from mlplatform.spec.platform import KubernetesCluster, Platform
 from mlplatform.stack_config import PromotedModel
 
@@ -27,10 +30,26 @@ MODELS = {
     ),
 }
 CONTEXT = {"mlplatform:kubeContext": "shop-dev"}
+ACCOUNT = "123456789012"
+ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
+KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/mock-key-core-key"
+# What the AWS side publishes for the Kubernetes side (PlatformCore's key, the account).
+AWS_SHARED = {
+    "account_id": ACCOUNT,
+    "region": "us-east-1",
+    "partition": "aws",
+    "kms_key": SimpleNamespace(arn=KEY_ARN),
+}
+
+
+def cluster(**kwargs: Any) -> KubernetesCluster:
+    """A declared cluster with IRSA, as most tests need one."""
+    kwargs.setdefault("workload_identity", Irsa(oidc_issuer=ISSUER))
+    return KubernetesCluster(**kwargs)
 
 
 def platform(*components: Any, **kwargs: Any) -> Platform:
-    kwargs.setdefault("kubernetes", KubernetesCluster())
+    kwargs.setdefault("kubernetes", cluster())
     return Platform(name="shop", team="search team", components=list(components), **kwargs)
 
 
@@ -57,10 +76,15 @@ def run_k8s(
             models=MODELS if models is None else models,
             config=pulumi.Config("mlplatform"),
             names=naming.Names(p.name, env),
-            shared=dict(shared or {}),
+            shared={**AWS_SHARED, **(shared or {})},
         )
         if eks_provider:
+            # As the AWS side publishes an eks TrainingCluster: its provider and its OIDC provider.
             ctx.shared["kubernetes_providers"] = {eks_provider: k8s.Provider("eks-cluster", kubeconfig="{}")}
+            oidc = aws.iam.OpenIdConnectProvider(
+                "eks-oidc", url=f"https://{ISSUER}", client_id_lists=["sts.amazonaws.com"]
+            )
+            ctx.shared["training_clusters"] = {eks_provider: SimpleNamespace(oidc=oidc)}
         used.append(ctx)
         k8s_components.build(ctx)
         if after is not None:
@@ -79,6 +103,11 @@ def by_name(captured: Captured, name: str) -> PlannedResource:
 def of_type(captured: Captured, suffix: str) -> list[PlannedResource]:
     """Resources whose type token ends with `suffix` (e.g. 'apps/v1:Deployment')."""
     return [r for r in captured.resources if r.type.endswith(suffix)]
+
+
+def options(captured: Captured, resource: PlannedResource) -> dict[str, Any]:
+    """The resource options the engine received (custom timeouts, replacement settings)."""
+    return captured.options[resource.urn]
 
 
 def container(resource: PlannedResource, name: str, *, init: bool = False) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from mlplatform.spec.model_endpoint import ModelEndpoint
 from mlplatform.spec.monitoring import MonitoringStack
 from mlplatform.spec.platform import KubernetesCluster
 from mlplatform.spec.training_cluster import TrainingCluster
-from tests.components.k8s.helpers import by_name, platform, run_k8s
+from tests.components.k8s.helpers import by_name, cluster, platform, run_k8s
 
 ENDPOINT = ModelEndpoint(name="ranker", model="ranker-model", target="kubernetes", max_instances=3)
 TRAIN = TrainingCluster(name="train", target="kubernetes")
@@ -53,8 +53,10 @@ def test_components_parent_their_children_and_wait_for_the_namespace() -> None:
         "shop-dev-kubeflow-trainer",
         "shop-dev-nvidia-device-plugin",
     }
+    priority = by_name(captured, "shop-dev-serving-priority")  # platform-wide, like the namespace
+    assert priority.inputs["metadata"]["name"] == "shop-dev-serving"
     for r in kubernetes_objects(captured):
-        if r is namespace or r.name in controllers:
+        if r in (namespace, priority) or r.name in controllers:
             continue
         parent = components[r.parent]  # every object belongs to a component
         assert r.name.startswith(f"{parent.name}-"), r.name
@@ -101,8 +103,30 @@ def test_a_platform_without_kubernetes_components_needs_no_cluster() -> None:
 
 
 def test_namespace_from_the_blueprint_and_pod_security_enforced() -> None:
-    captured, _ = run_k8s(platform(ENDPOINT, kubernetes=KubernetesCluster(namespace="search")))
+    captured, _ = run_k8s(platform(ENDPOINT, kubernetes=cluster(namespace="search")))
     ns = by_name(captured, "shop-dev-namespace").inputs["metadata"]
     assert ns["name"] == "search"
     assert ns["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
     assert by_name(captured, "ranker-deployment").inputs["metadata"]["namespace"] == "search"
+
+
+def test_pulumis_own_kubernetes_config_is_honoured() -> None:
+    # pulumi-kubernetes reads kubernetes:context / kubernetes:kubeconfig for its default provider
+    # only; an explicit provider gets them from the program (Pulumi Kubernetes provider config docs).
+    captured, _ = run_k8s(platform(ENDPOINT), config={"kubernetes:context": "shop-dev-admin"})
+    provider = by_name(captured, "shop-dev-kubernetes")
+    assert provider.inputs["context"] == "shop-dev-admin"
+    captured, _ = run_k8s(platform(ENDPOINT), config={"kubernetes:kubeconfig": "/etc/kube/shop.yaml"})
+    assert by_name(captured, "shop-dev-kubernetes").inputs["kubeconfig"] == "[secret]"
+
+
+def test_the_same_context_in_both_keys_is_accepted_and_different_ones_are_refused() -> None:
+    same = {"mlplatform:kubeContext": "shop-dev", "kubernetes:context": "shop-dev"}
+    captured, _ = run_k8s(platform(ENDPOINT), config=same)
+    assert by_name(captured, "shop-dev-kubernetes").inputs["context"] == "shop-dev"
+    with pytest.raises(MlplatformError) as err:
+        run_k8s(platform(ENDPOINT), config={"mlplatform:kubeContext": "shop-dev", "kubernetes:context": "prod"})
+    assert str(err.value) == (
+        "blueprints/shop.py [dev]: stack config mlplatform:kubeContext is 'shop-dev' but kubernetes:context "
+        "is 'prod'; set one of them, or the same context in both"
+    )

@@ -6,8 +6,6 @@ import json
 
 from mlplatform.components.k8s import common
 from mlplatform.spec.feature_store import FeatureStore
-from mlplatform.spec.model_endpoint import ModelEndpoint
-from mlplatform.spec.monitoring import MonitoringStack
 from mlplatform.spec.platform import KubernetesCluster
 from mlplatform.spec.training_cluster import Quota, TrainingCluster
 from tests.components.k8s import manifests
@@ -22,18 +20,19 @@ def test_training_namespace_quota_and_limits() -> None:
     captured, _ = run_k8s(platform(TRAIN))
     assert by_name(captured, "train-namespace").inputs["metadata"]["name"] == "shop-dev-train"
     hard = by_name(captured, "train-quota").inputs["spec"]["hard"]
-    assert hard == {
-        "requests.cpu": "32",
-        "limits.cpu": "32",
-        "requests.memory": "128Gi",
-        "limits.memory": "128Gi",
-        "requests.nvidia.com/gpu": "4",
-        "pods": "20",
-    }
-    limits = by_name(captured, "train-limits").inputs["spec"]["limits"][0]
-    assert limits["type"] == "Container" and limits["defaultRequest"] and limits["default"]
+    # Requests only: a limits.* quota would make every container state limits, and with a
+    # LimitRange defaulting the limit to its maximum one container would take the whole quota.
+    assert hard == {"requests.cpu": "32", "requests.memory": "128Gi", "requests.nvidia.com/gpu": "4", "pods": "20"}
+    limits = by_name(captured, "train-limits").inputs["spec"]["limits"]
+    assert limits == [
+        {
+            "type": "Container",
+            "defaultRequest": {"cpu": "500m", "memory": "1Gi"},
+            "max": {"cpu": "32", "memory": "128Gi"},
+        }
+    ]
     priority = by_name(captured, "train-priority").inputs
-    assert (priority["preemptionPolicy"], priority["globalDefault"]) == ("Never", False)
+    assert (priority["preemptionPolicy"], priority["globalDefault"], priority["value"]) == ("Never", False, 1000)
 
 
 def test_training_role_is_limited_to_jobs_trainjobs_and_pod_logs_in_its_namespace() -> None:
@@ -153,79 +152,3 @@ def test_redis_volume_claim_names_the_declared_storage_class_with_immutable_labe
     default, _ = run_k8s(platform(STORE))
     claim = by_name(default, "features-redis").inputs["spec"]["volumeClaimTemplates"][0]
     assert claim["spec"]["storageClassName"] == "gp2"  # EKS's StorageClass, the declared default
-
-
-ENDPOINTS = [
-    ModelEndpoint(name="ranker", model="ranker-model", target="kubernetes", min_instances=2, max_instances=4),
-    ModelEndpoint(
-        name="fixed", model="ranker-model", target="kubernetes", kserve=True, min_instances=2, max_instances=2
-    ),
-]
-MONITOR = MonitoringStack(
-    name="watch",
-    target="kubernetes",
-    endpoints=["ranker", "fixed"],
-    notify=["oncall@example.com", "https://hooks.example.com/x"],
-    latency_p99_ms=250,
-    error_rate_percent=2,
-    no_traffic_minutes=30,
-)
-
-
-def test_prometheus_rules_per_endpoint() -> None:
-    captured, _ = run_k8s(platform(*ENDPOINTS, MONITOR))
-    rule = by_name(captured, "watch-rules")
-    assert rule.type == "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
-    groups = {g["name"]: {r["alert"]: r for r in g["rules"]} for g in rule.inputs["spec"]["groups"]}
-    assert set(groups) == {"shop-dev-ranker", "shop-dev-fixed"}
-    ranker = groups["shop-dev-ranker"]
-    assert set(ranker) == {
-        "ModelEndpointLatencyP99High",
-        "ModelEndpointErrorRateHigh",
-        "ModelEndpointNoTraffic",
-        "ModelEndpointPodRestarts",
-        "ModelEndpointAtMaxReplicas",
-    }
-    assert ranker["ModelEndpointLatencyP99High"]["expr"].endswith("> 0.25")
-    assert 'service="shop-dev-ranker"' in ranker["ModelEndpointLatencyP99High"]["expr"]
-    assert ranker["ModelEndpointErrorRateHigh"]["expr"].endswith("> 2")
-    assert ranker["ModelEndpointNoTraffic"]["for"] == "30m"
-    assert 'horizontalpodautoscaler="shop-dev-ranker"' in ranker["ModelEndpointAtMaxReplicas"]["expr"]
-    assert ranker["ModelEndpointNoTraffic"]["labels"] == {
-        "platform": "shop",
-        "environment": "dev",
-        "endpoint": "ranker",
-        "severity": "warning",
-    }
-    assert "ModelEndpointAtMaxReplicas" not in groups["shop-dev-fixed"]  # min == max: nothing scales
-
-
-def test_service_monitors_alertmanager_and_dashboard() -> None:
-    captured, _ = run_k8s(platform(*ENDPOINTS, MONITOR))
-    plain = by_name(captured, "watch-ranker-monitor").inputs["spec"]
-    assert plain["selector"]["matchLabels"] == {
-        "app.kubernetes.io/name": "ranker",
-        "app.kubernetes.io/instance": "shop-dev-ranker",
-    }
-    assert plain["endpoints"][0]["port"] == "http"
-    kserve = by_name(captured, "watch-fixed-monitor").inputs["spec"]
-    assert kserve["selector"]["matchLabels"] == {"serving.kserve.io/inferenceservice": "shop-dev-fixed"}
-    am = by_name(captured, "watch-alertmanager").inputs["spec"]
-    assert am["receivers"] == [
-        {
-            "name": "notify",
-            "emailConfigs": [{"to": "oncall@example.com", "sendResolved": True}],
-            "webhookConfigs": [{"url": "https://hooks.example.com/x", "sendResolved": True}],
-        }
-    ]
-    assert am["route"]["receiver"] == "notify"
-    board = by_name(captured, "watch-dashboard").inputs
-    assert board["metadata"]["labels"]["grafana_dashboard"] == "1"
-    dashboard = json.loads(board["data"]["shop-dev-watch.json"])
-    assert len(dashboard["panels"]) == 6
-
-
-def test_no_notify_targets_means_no_alertmanager_config() -> None:
-    quiet = MonitoringStack(name="watch", target="kubernetes", endpoints=["ranker"])
-    captured, _ = run_k8s(platform(ENDPOINTS[0], quiet))
-    assert [r for r in captured.resources if r.type.endswith("AlertmanagerConfig")] == []

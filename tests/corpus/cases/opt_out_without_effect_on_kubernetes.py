@@ -1,10 +1,11 @@
 """A SageMaker-only opt-out on a Kubernetes endpoint: it would silently do nothing."""
 
-from mlplatform import ModelEndpoint, Platform
+from mlplatform import Irsa, KubernetesCluster, ModelEndpoint, Platform
 
 platform = Platform(
     name="recs",
     team="personalization",
+    kubernetes=KubernetesCluster(workload_identity=Irsa(oidc_issuer="oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE")),
     components=[
         ModelEndpoint(
             name="ranker",

@@ -1,0 +1,17 @@
+"""Metrics on a second port of a KServe Serverless endpoint: Knative allows one container port."""
+
+from mlplatform import Irsa, KServe, KubernetesCluster, ModelEndpoint, Platform
+
+platform = Platform(
+    name="recs",
+    team="personalization",
+    kubernetes=KubernetesCluster(
+        workload_identity=Irsa(oidc_issuer="oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"),
+        kserve=KServe(knative_features=["kubernetes.podspec-priorityclassname"]),
+    ),
+    components=[
+        ModelEndpoint(
+            name="ranker", model="recs-ranker", target="kubernetes", kserve=True, min_instances=2, max_instances=4
+        ),
+    ],
+)
