@@ -6,7 +6,7 @@ no-op: each message says what the cluster (or its operator) would do, and what w
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mlplatform.spec.model_endpoint import AllAtOnce, ModelEndpoint
@@ -83,7 +83,7 @@ def _rollout(i: int, c: ModelEndpoint) -> Iterator[Finding]:
         )
 
 
-def _knative(i: int, c: ModelEndpoint, features: list[str]) -> Iterator[Finding]:
+def _knative(i: int, c: ModelEndpoint, features: Sequence[str]) -> Iterator[Finding]:
     how = "Platform.kubernetes.kserve.knative_features once Knative's config-features enables"
     if c.port in KNATIVE_RESERVED_PORTS:
         yield (
