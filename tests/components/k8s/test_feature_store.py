@@ -93,7 +93,7 @@ def test_no_output_carries_the_password() -> None:
     # The generated password (mock-random-... under mocks) is in no input and no output, and no
     # output had to be marked secret.
     assert "mock-random-" not in json.dumps([r.inputs for r in captured.resources])
-    assert set(captured.outputs) == {"features_feature_store_yaml", "kubernetes_namespace"}
+    assert set(captured.outputs) == {"features_feature_store_yaml", "kubernetes_namespace", "pod_security"}
     assert "mock-random-" not in json.dumps(captured.outputs)
     assert "[secret]" not in json.dumps(captured.outputs)
 
