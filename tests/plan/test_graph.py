@@ -89,11 +89,11 @@ def test_component_view_is_the_default_picture() -> None:
 
 
 def test_shared_resources_are_a_node_and_the_provider_an_edge() -> None:
-    """The Kubernetes provider and namespace belong to no component: they are one node, and every
-    component deploying through the provider depends on it."""
+    """The Kubernetes provider, namespace and serving PriorityClass belong to no component: they
+    are one node, and every component deploying through the provider depends on it."""
     names, edges, counts = _component_view(RECS)
     assert names[-1] == "platform"
-    assert counts["platform"] == 2
+    assert counts["platform"] == 3
     plan = _plan(RECS)
     nested = {r["urn"] for r in plan["resources"] if not r["custom"] and r["type"].startswith("mlplatform:")}
     k8s = {
@@ -106,7 +106,7 @@ def test_shared_resources_are_a_node_and_the_provider_an_edge() -> None:
     assert code == 0
     head = r'digraph "mlplatform-recs-prod" \{\n  rankdir=LR;\n  node \[shape=box\];\n  c\d+ \[label="core\\n'
     assert re.match(head, out)
-    assert '  shared [label="platform\\n2 shared resources"];\n' in out
+    assert '  shared [label="platform\\n3 shared resources"];\n' in out
     assert out.endswith("}\n")
 
 
