@@ -16,7 +16,9 @@ from mlplatform.plan.engine import run_program
 from tests.conftest import ROOT
 
 FRAUD = "blueprints/fraud_detection.py"
-KNOWN = "(mlplatform keys: awsProfile, awsRoleArn, blueprint, environment, kubeconfig, kubeContext, models, smtpPassword)"
+KNOWN = (
+    "(mlplatform keys: awsProfile, awsRoleArn, blueprint, environment, kubeconfig, kubeContext, models, smtpPassword)"
+)
 
 
 @pytest.fixture
