@@ -162,9 +162,9 @@ def build(ctx: ProgramContext) -> None:
                 karpenter=cluster.training.karpenter,
                 pod_security_level=level,
             )
-            cluster = built[c.name] = TrainingCluster(c.name, cluster_args, opts)
+            trainer = built[c.name] = TrainingCluster(c.name, cluster_args, opts)
             ctx.shared.setdefault("job_targets", {})[c.name] = JobTarget(
-                c.name, cluster.namespace_name, f"{cluster.namespace_name}-jobs", provider, [cluster.namespace]
+                c.name, trainer.namespace_name, f"{trainer.namespace_name}-jobs", provider, [trainer.namespace]
             )
         elif isinstance(c, TrackerSpec) and c.backend == "mlflow":
             built[c.name] = ctx.shared.setdefault("trackers", {})[c.name] = MlflowServer(
