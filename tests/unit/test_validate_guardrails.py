@@ -48,7 +48,7 @@ def test_log_retention_minimum_is_the_guardrails() -> None:
 def _validate(tmp_path: Path, body: str, *args: str) -> tuple[int, str, str]:
     path = tmp_path / "bp.py"
     path.write_text(
-        "from mlplatform import ModelEndpoint, MonitoringStack, Network, Platform, Waiver\n"
+        "from mlplatform import Irsa, KubernetesCluster, ModelEndpoint, MonitoringStack, Network, Platform, Waiver\n"
         f"platform = Platform(name='recs', team='ml', {body})\n"
     )
     result = CliRunner().invoke(app, ["validate", str(path), *args])
@@ -60,10 +60,12 @@ RANKER = (
     "ModelEndpoint(name='ranker', model='recs-ranker', target='kubernetes', image='ghcr.io/x/ranker:latest', "
     "min_instances=2, max_instances=4)"
 )
+# The cluster's workload identity, which every Kubernetes endpoint needs.
+CLUSTER = "kubernetes=KubernetesCluster(workload_identity=Irsa(oidc_issuer='oidc.eks.us-east-1.amazonaws.com/id/X'))"
 
 
 def test_an_unpinned_image_is_an_error_unless_waived(tmp_path: Path) -> None:
-    code, out, err = _validate(tmp_path, f"components=[{RANKER}]")
+    code, out, err = _validate(tmp_path, f"components=[{RANKER}], {CLUSTER}")
     assert (code, out) == (1, "")
     assert err.splitlines()[0] == (
         f"{tmp_path / 'bp.py'}:2: ModelEndpoint 'ranker', field 'image': image 'ghcr.io/x/ranker:latest' is tagged "
@@ -71,12 +73,12 @@ def test_an_unpinned_image_is_an_error_unless_waived(tmp_path: Path) -> None:
         "digest (@sha256:...)"
     )
     waiver = "Waiver(rule='MLP-K8S-010', reason='a mutable image, rebuilt nightly on purpose', component='ranker')"
-    assert _validate(tmp_path, f"components=[{RANKER}], waivers=[{waiver}]")[0] == 0
+    assert _validate(tmp_path, f"components=[{RANKER}], {CLUSTER}, waivers=[{waiver}]")[0] == 0
 
 
 def test_plan_reports_it_the_same_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-    _validate(tmp_path, f"components=[{RANKER}]")
+    _validate(tmp_path, f"components=[{RANKER}], {CLUSTER}")
     result = CliRunner().invoke(app, ["plan", str(tmp_path / "bp.py"), "--env", "dev"])
     assert (result.exit_code, result.stdout) == (1, "")
     assert "field 'image': image 'ghcr.io/x/ranker:latest' is tagged 'latest'" in result.stderr
