@@ -35,7 +35,9 @@ def diff(
     after = load_plan(
         blueprint, to_env, to_stack, to_stack_file, quiet=as_json, flags=("--to-stack", "--to-stack-file")
     )
-    for side in (before, after):  # what the plans warn about, such as a stack of another blueprint
+    for side in (before, after):  # what each plan says, such as a stack of another blueprint
+        for note in side.notes:
+            err.print(f"note: [{side.environment}] {note}", markup=False)
         for warning in side.warnings:
             err.print(f"warning: [{side.environment}] {warning}", markup=False)
     result = diff_plans(before, after)

@@ -6,6 +6,7 @@ import heapq
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mlplatform.errors import MlplatformError
 from mlplatform.plan import stacks
@@ -98,11 +99,37 @@ def build_plan(
         resources=ordered(captured.resources),
         outputs=captured.outputs,
         violations=outcome.violations,
-        warnings=notes + captured.warnings,
+        warnings=captured.warnings,
+        notes=notes,
+        endpoints=_endpoints(platform, config),
         region=region,
         waivers=outcome.waivers,
         opt_outs=outcome.opt_outs,
     )
+
+
+def _endpoints(platform: Any, config: StackConfig) -> list[dict[str, Any]]:
+    """Each endpoint with the model version its stack file promotes (None values when none is)."""
+    from mlplatform.spec.model_endpoint import ModelEndpoint
+
+    promoted = config.models
+    out = []
+    for endpoint in platform.of_kind(ModelEndpoint):
+        model = promoted.get(endpoint.model)
+        image = endpoint.image if endpoint.target == "kubernetes" and endpoint.image else None
+        image = image or (model.image if model else None)
+        out.append(
+            {
+                "endpoint": endpoint.name,
+                "model": endpoint.model,
+                "target": endpoint.target,
+                "version": model.version if model else None,
+                "uri": model.uri if model else None,
+                "sha256": model.sha256 if model else None,
+                "image": image if model else None,
+            }
+        )
+    return out
 
 
 def ordered(resources: list[PlannedResource]) -> list[PlannedResource]:

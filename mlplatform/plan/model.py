@@ -57,6 +57,10 @@ class Plan:
     waivers: list[dict[str, Any]] = field(default_factory=list)  # rule, reason, component, waived (count)
     opt_outs: list[dict[str, str]] = field(default_factory=list)  # component, kind, opt_out
     platform: str = ""  # the blueprint's Platform name: resource names start with <platform>-<env>
+    notes: list[str] = field(default_factory=list)  # what the plan itself says (a stack of another blueprint)
+    # Each ModelEndpoint of the blueprint and the model version the stack file promotes to it:
+    # endpoint, model, target, and version, uri, sha256, image (all None when none is promoted).
+    endpoints: list[dict[str, Any]] = field(default_factory=list)
 
     def by_urn(self) -> dict[str, PlannedResource]:
         return {r.urn: r for r in self.resources}
@@ -81,4 +85,6 @@ class Plan:
             "region": self.region,
             "waivers": self.waivers,
             "opt_outs": self.opt_outs,
+            "notes": self.notes,
+            "endpoints": self.endpoints,
         }

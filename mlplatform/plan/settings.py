@@ -84,6 +84,56 @@ _OPERATORS = {
     "LessThanLowerThreshold": "< band",
 }
 
+# CloudWatch metrics by what they measure and the unit their values come in. SageMaker reports
+# ModelLatency and OverheadLatency in microseconds ("Monitor Amazon SageMaker AI with Amazon
+# CloudWatch"); endpoint CPUUtilization is summed over the instance's vCPUs (up to 100% each).
+_METRICS: dict[str, tuple[str, str, float]] = {  # name -> (words, unit, divisor to that unit)
+    "ModelLatency": ("latency", " ms", 1000.0),
+    "OverheadLatency": ("overhead latency", " ms", 1000.0),
+    "CPUUtilization": ("CPU", "% (summed over vCPUs)", 1.0),
+    "GPUUtilization": ("GPU", "% (summed over GPUs)", 1.0),
+    "MemoryUtilization": ("memory", "%", 1.0),
+    "DiskUtilization": ("disk", "%", 1.0),
+    "GPUMemoryUtilization": ("GPU memory", "%", 1.0),
+    "Invocations": ("invocations", "", 1.0),
+    "Invocation5XXErrors": ("5xx errors", "", 1.0),
+    "Invocation4XXErrors": ("4xx errors", "", 1.0),
+}
+_STATISTICS = {"Average": "average", "Sum": "sum", "Maximum": "max", "Minimum": "min", "SampleCount": "count"}
+
+
+def _number(value: float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def alarm_condition(i: dict[str, Any]) -> str:
+    """An alarm as a person reads it: `p99 latency > 200 ms for 3 of 5 min: <its description>`."""
+    operator = _OPERATORS.get(str(i.get("comparisonOperator")), "?")
+    threshold = i.get("threshold")
+    metric = i.get("metricName")
+    if metric:
+        words, unit, divisor = _METRICS.get(str(metric), (str(metric), "", 1.0))
+        stat = i.get("extendedStatistic") or _STATISTICS.get(str(i.get("statistic")), i.get("statistic") or "")
+        value = _number(threshold / divisor) if isinstance(threshold, int | float) else "?"
+        what = f"{stat} {words}".strip()
+        condition = f"{what} {operator} {value}{unit}"
+        period = i.get("period")
+    else:  # metric math: the expression whose value is compared
+        expressions = [q.get("expression") for q in i.get("metricQueries") or [] if q.get("returnData")]
+        expression = expressions[0] if expressions and expressions[0] else "metric math"
+        value = _number(threshold) if isinstance(threshold, int | float) else "?"
+        condition = f"{expression} {operator} {value}"
+        periods = [_get(q, "metric", "period") for q in i.get("metricQueries") or []]
+        period = next((p for p in periods if p), None)
+    evaluations, datapoints = i.get("evaluationPeriods"), i.get("datapointsToAlarm")
+    if isinstance(evaluations, int) and isinstance(period, int) and period:
+        minutes = period / 60
+        window = f"{_number(evaluations * minutes)} min" if minutes != 1 else f"{evaluations} min"
+        condition += f" for {datapoints} of {window}" if datapoints and datapoints != evaluations else f" for {window}"
+    description = i.get("alarmDescription")
+    return f"{condition}: {description}" if description else condition
+
+
 SETTINGS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration": _endpoint_config,
     "aws:sagemaker/model:Model": _model,
@@ -100,12 +150,13 @@ SETTINGS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
         f"kms {_on(i.get('kmsKeyId'))}",
     ],
     "aws:sns/topic:Topic": lambda i: [f"kms {_on(i.get('kmsMasterKeyId'))}"],
-    "aws:cloudwatch/metricAlarm:MetricAlarm": lambda i: [
-        f"{i.get('metricName') or 'metric math'} {_OPERATORS.get(str(i.get('comparisonOperator')), '?')} "
-        f"{i.get('threshold', '')}".strip()
-    ],
+    "aws:cloudwatch/metricAlarm:MetricAlarm": lambda i: [alarm_condition(i)],
     "aws:appautoscaling/target:Target": lambda i: [f"{i.get('minCapacity')}..{i.get('maxCapacity')} instances"],
     "aws:ec2/natGateway:NatGateway": lambda i: [str(i.get("connectivityType") or "public")],
+    "kubernetes:helm.sh/v3:Release": lambda i: [
+        f"chart {i.get('chart')} {i.get('version') or '(version not pinned)'}"
+    ],
+    "aws:eks/addon:Addon": lambda i: [f"{i.get('addonName')} {i.get('addonVersion') or '(version not pinned)'}"],
     "kubernetes:apps/v1:Deployment": _workload,
     "kubernetes:apps/v1:StatefulSet": _workload,
 }

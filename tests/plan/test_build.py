@@ -27,6 +27,8 @@ def test_plan_json_shape(project: Path) -> None:
         "region",
         "waivers",
         "opt_outs",
+        "notes",
+        "endpoints",
     ]
     assert (plan["project"], plan["stack"], plan["environment"], plan["region"]) == ("demo", "dev", "dev", "us-west-2")
     assert plan["platform"] == "demo"
@@ -67,10 +69,10 @@ def test_config_blueprint_override_and_project_defaults(project: Path) -> None:
     plan = build_plan("blueprints/waived.py", "dev", stack="dev")
     assert plan.outputs == {"blueprint": "blueprints/waived.py", "environment": "dev", "extra": "from-project-defaults"}
     # Planning another blueprint with a stack's config is said, not silent.
-    assert plan.warnings[0] == (
+    assert plan.notes == [(
         "stack 'dev' (stacks/Pulumi.dev.yaml) deploys blueprints/demo.py; "
         "this plan uses blueprints/waived.py in its place"
-    )
+    )]
 
 
 def test_env_never_pairs_a_blueprint_with_another_blueprints_stack(project: Path) -> None:

@@ -149,8 +149,8 @@ def test_diff_suggests_its_own_flags(tmp_path: Path) -> None:
     assert result.stdout.startswith("diff dev -> prod: ")
     # Each side planned with another blueprint's stack is said on stderr.
     assert result.stderr == (
-        "warning: [dev] stack 'dev' (stacks/Pulumi.dev.yaml) deploys blueprints/fraud_detection.py; this plan uses "
+        "note: [dev] stack 'dev' (stacks/Pulumi.dev.yaml) deploys blueprints/fraud_detection.py; this plan uses "
         f"{copy} in its place\n"
-        "warning: [prod] stack 'prod' (stacks/Pulumi.prod.yaml) deploys blueprints/fraud_detection.py; this plan uses "
+        "note: [prod] stack 'prod' (stacks/Pulumi.prod.yaml) deploys blueprints/fraud_detection.py; this plan uses "
         f"{copy} in its place\n"
     )

@@ -107,7 +107,7 @@ def test_cli_plan_fails_in_prod_naming_the_rule(project: Path) -> None:
 def test_cli_plan_reports_but_passes_outside_prod(project: Path) -> None:
     result = runner.invoke(app, ["plan", "blueprints/other.py", "--stack-file", "stacks/Pulumi.dev.yaml"])
     assert result.exit_code == 0, result.output
-    assert "Plan: 3 resources in 1 components for stack 'dev'" in result.output
+    assert "Plan: 3 resources in 1 component for stack 'dev'" in result.output
 
 
 def test_cli_plan_with_waiver_passes_and_lists_it(project: Path) -> None:
