@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mlplatform.cli.output import PLAN_INTERRUPTED, out, print_json, user_errors
+from mlplatform.cli.output import PLAN_INTERRUPTED, err, out, print_json, user_errors
 from mlplatform.cli.plan import BlueprintArg, EnvOpt, JsonOpt, StackFileOpt, StackOpt, load_plan
 
 if TYPE_CHECKING:
@@ -35,6 +35,8 @@ def cost(
 
         table = with_live_prices(table, plan)
     result = estimate(plan, table)
+    for warning in result.warnings:
+        err.print(f"warning: {warning}", markup=False)
     if as_json:
         print_json(result.to_json())
     else:
@@ -47,7 +49,12 @@ def print_estimate(est: Estimate) -> None:
 
 
 def estimate_lines(est: Estimate) -> list[str]:
-    """Per component its range and items, then the total, what is not priced, and the source."""
+    """Per component its range and items, then the total, what is billed by usage, what cannot be
+    priced, what is free (counted by type), and the source."""
+    from collections import Counter
+
+    from mlplatform.plan.view import display_type
+
     lines = [f"Monthly estimate for {est.region}, {est.currency}, {est.hours_per_month:g} hours a month"]
     for name, (lo, hi) in est.components().items():
         lines.append(f"{name}: {lo:,.2f} .. {hi:,.2f}")
@@ -56,8 +63,15 @@ def estimate_lines(est: Estimate) -> list[str]:
                 f"  {i.resource}: {i.what} at {i.unit_price:g}/{i.unit}: {i.monthly_min:,.2f} .. {i.monthly_max:,.2f}"
             )
     lines.append(f"total: {est.monthly_min:,.2f} .. {est.monthly_max:,.2f} {est.currency}/month")
-    lines += [f"usage-based, not priced: {u.component} {u.resource} ({u.type}): {u.reason}" for u in est.usage_based]
-    lines += [f"cannot price: {u.component} {u.resource} ({u.type}): {u.reason}" for u in est.not_priced]
+    lines += [
+        f"usage-based, not priced: {u.component} {u.resource} ({display_type(u.type)}): {u.reason}"
+        for u in est.usage_based
+    ]
+    lines += [f"cannot price: {u.component} {u.resource} ({display_type(u.type)}): {u.reason}" for u in est.not_priced]
+    if est.free:
+        kinds = Counter(display_type(u.type) for u in est.free)
+        listed = ", ".join(f"{t} {n}" for t, n in sorted(kinds.items()))
+        lines.append(f"free, no charge of their own: {len(est.free)} resources ({listed})")
     lines += [f"note: {note}" for note in est.notes]
     lines.append(f"prices as of {est.date}: {est.source}")
     return lines

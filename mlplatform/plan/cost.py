@@ -2,13 +2,15 @@
 
 Counts instance hours: SageMaker endpoints at their minimum and maximum instances, EKS node
 groups at their minimum and maximum nodes (spot at the table's assumed discount), NAT gateways,
-EKS control planes, and the small fixed monthly items (KMS keys, alarms, dashboards). What is
-billed by usage (S3, DynamoDB on-demand, SNS, logs) is listed, not priced; what the table
-cannot price is listed as such.
+interface VPC endpoints (per endpoint per zone), EKS control planes, and the small fixed monthly
+items (KMS keys, alarms, dashboards). What is billed by usage (S3, DynamoDB on-demand, SNS, logs)
+is listed, not priced; what has no charge of its own is listed as free; what the table cannot
+price is listed as such. A price table older than MAX_PRICE_AGE_DAYS is warned about.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 from dataclasses import dataclass, field
 from importlib import resources as package_files
@@ -26,6 +28,10 @@ CLUSTER = "aws:eks/cluster:Cluster"
 NAT = "aws:ec2/natGateway:NatGateway"
 EIP = "aws:ec2/eip:Eip"
 TABLE = "aws:dynamodb/table:Table"
+VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+SERVICE = "kubernetes:core/v1:Service"
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+MAX_PRICE_AGE_DAYS = 365  # list prices change; past a year the table is likely out of date
 
 FIXED_MONTHLY = {
     "aws:kms/key:Key": ("kms_key_month", "KMS key"),
@@ -41,8 +47,11 @@ USAGE_BASED = {
     "aws:glue/catalogDatabase:CatalogDatabase": "Glue Data Catalog objects and requests",
     "aws:glue/catalogTable:CatalogTable": "Glue Data Catalog objects and requests",
     "aws:ecr/repository:Repository": "ECR storage",
-    "aws:cloudwatch/eventRule:EventRule": "EventBridge custom events",
     "kubernetes:core/v1:PersistentVolumeClaim": "volume storage, priced by the cluster's storage class",
+    "aws:ec2/flowLog:FlowLog": "flow log records, billed as vended log ingestion into CloudWatch Logs",
+    "aws:sagemaker/monitoringSchedule:MonitoringSchedule": "a processing job's instance hours on each scheduled run",
+    "aws:sqs/queue:Queue": "SQS requests",
+    "aws:athena/workgroup:Workgroup": "Athena queries, per data scanned",
 }
 # No charge of their own (or billed through the resource they configure).
 FREE_PREFIXES = (
@@ -67,11 +76,17 @@ FREE_PREFIXES = (
     "aws:sns/topicSubscription",
     "aws:sns/topicPolicy",
     "aws:cloudwatch/eventTarget",
+    "aws:cloudwatch/eventRule",  # rules cost nothing; AWS service events are delivered free
     "aws:eks/addon",
     "aws:eks/accessEntry",
     "aws:eks/accessPolicyAssociation",
     "aws:eks/podIdentityAssociation",
     "aws:iam",
+    "aws:ec2/launchTemplate",
+    "aws:rds/subnetGroup",
+    "aws:sqs/queuePolicy",
+    "aws:sagemaker/dataQualityJobDefinition",  # a definition; its schedule's runs are billed
+    "random:",
     "kubernetes:core/v1:Namespace",
     "kubernetes:core/v1:ResourceQuota",
     "kubernetes:core/v1:LimitRange",
@@ -131,7 +146,9 @@ class Estimate:
     items: list[Item] = field(default_factory=list)
     usage_based: list[Unpriced] = field(default_factory=list)
     not_priced: list[Unpriced] = field(default_factory=list)
+    free: list[Unpriced] = field(default_factory=list)  # no charge of their own
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # about the estimate itself (a stale table)
 
     @property
     def monthly_min(self) -> float:
@@ -166,7 +183,9 @@ class Estimate:
             "total": {"monthly_min": self.monthly_min, "monthly_max": self.monthly_max},
             "usage_based": [vars(u) for u in self.usage_based],
             "not_priced": [vars(u) for u in self.not_priced],
+            "free": [vars(u) for u in self.free],
             "notes": self.notes,
+            "warnings": self.warnings,
         }
 
 
@@ -207,7 +226,9 @@ class ComponentOf:
         return name
 
 
-def estimate(plan: Plan, table: dict[str, Any] | None = None, region: str | None = None) -> Estimate:
+def estimate(
+    plan: Plan, table: dict[str, Any] | None = None, region: str | None = None, today: datetime.date | None = None
+) -> Estimate:
     table = table or price_table()
     region = region or plan.region or "us-east-1"
     if region not in table["regions"]:
@@ -216,6 +237,7 @@ def estimate(plan: Plan, table: dict[str, Any] | None = None, region: str | None
     prices = table["regions"][region]
     hours = float(table["hours_per_month"])
     est = Estimate(region, table["date"], table["source"], table["currency"], hours)
+    est.warnings += _staleness(str(table["date"]), today or datetime.date.today())
     component = ComponentOf(plan)
     scaling = _scaling_targets(plan)
 
@@ -238,8 +260,13 @@ def estimate(plan: Plan, table: dict[str, Any] | None = None, region: str | None
     def unpriced(r: PlannedResource, reason: str, usage: bool = False) -> None:
         (est.usage_based if usage else est.not_priced).append(Unpriced(component(r), r.name, r.type, reason))
 
+    def free(r: PlannedResource, reason: str = "no charge of its own") -> None:
+        est.free.append(Unpriced(component(r), r.name, r.type, reason))
+
     for r in plan.resources:
         i = r.inputs
+        if not r.custom or r.type.startswith("pulumi:"):
+            continue  # components and providers: Pulumi's own, not cloud resources
         if r.type == ENDPOINT_CONFIG:
             for v in i.get("productionVariants") or []:
                 if v.get("serverlessConfig"):
@@ -278,6 +305,12 @@ def estimate(plan: Plan, table: dict[str, Any] | None = None, region: str | None
             hourly(r, "NAT gateway (plus data processed, usage-based)", prices["nat_gateway_hour"], 1, 1)
         elif r.type == EIP:
             hourly(r, "public IPv4 address", prices.get("public_ipv4_hour", 0.005), 1, 1)
+        elif r.type == VPC_ENDPOINT and str(i.get("vpcEndpointType") or "Gateway") == "Interface":
+            zones = len(i.get("subnetIds") or []) or 1
+            what = f"interface VPC endpoint x {zones} zone{'s' if zones != 1 else ''} (plus data processed, usage-based)"
+            hourly(r, what, prices["vpc_interface_endpoint_az_hour"], zones, zones)
+        elif r.type == VPC_ENDPOINT:
+            free(r, "gateway endpoint: no hourly or data charge")
         elif r.type in FIXED_MONTHLY:
             key, what = FIXED_MONTHLY[r.type]
             price = float(prices[key])
@@ -291,8 +324,12 @@ def estimate(plan: Plan, table: dict[str, Any] | None = None, region: str | None
             unpriced(r, USAGE_BASED[r.type], usage=True)
         elif r.type in WORKLOADS:
             unpriced(r, _workload_reason(r))
-        elif r.type.startswith(FREE_PREFIXES):
-            continue
+        elif r.type == HELM_RELEASE:
+            unpriced(r, "deploys workloads onto the cluster's nodes, which are priced where they are provisioned")
+        elif r.type == SERVICE and str((i.get("spec") or {}).get("type")) == "LoadBalancer":
+            unpriced(r, "a LoadBalancer Service: the cloud load balancer it provisions is not in the price table")
+        elif r.type.startswith(FREE_PREFIXES) or r.type.startswith("kubernetes:"):
+            free(r)  # Kubernetes objects cost nothing of their own; what runs them is priced above
         else:
             unpriced(r, "no price in the table for this resource type")
     if any(
@@ -326,9 +363,23 @@ def _scaling_targets(plan: Plan) -> dict[tuple[str, str], tuple[int, int]]:
 def _workload_reason(r: PlannedResource) -> str:
     spec = r.inputs.get("spec") or {}
     replicas = spec.get("replicas")
-    return "runs on the cluster's nodes, which are priced where they are provisioned" + (
-        f" ({replicas} replicas)" if replicas is not None else ""
-    )
+    count = f" ({replicas} replica{'' if replicas == 1 else 's'})" if replicas is not None else ""
+    return f"runs on the cluster's nodes, which are priced where they are provisioned{count}"
+
+
+def _staleness(date: str, today: datetime.date) -> list[str]:
+    """A warning when the table's date is more than MAX_PRICE_AGE_DAYS before `today`."""
+    try:
+        when = datetime.date.fromisoformat(date)
+    except ValueError:  # "live": just fetched from the Pricing API
+        return []
+    age = (today - when).days
+    if age <= MAX_PRICE_AGE_DAYS:
+        return []
+    return [
+        f"the price table is from {date}, {age} days ago (more than {MAX_PRICE_AGE_DAYS}): list prices may have "
+        "changed since; --live-prices asks the AWS Pricing API for current instance prices"
+    ]
 
 
 def _karpenter_pool(inputs: dict[str, Any]) -> tuple[str, str]:
