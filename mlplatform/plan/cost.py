@@ -307,7 +307,8 @@ def estimate(
             hourly(r, "public IPv4 address", prices.get("public_ipv4_hour", 0.005), 1, 1)
         elif r.type == VPC_ENDPOINT and str(i.get("vpcEndpointType") or "Gateway") == "Interface":
             zones = len(i.get("subnetIds") or []) or 1
-            what = f"interface VPC endpoint x {zones} zone{'s' if zones != 1 else ''} (plus data processed, usage-based)"
+            plural = "s" if zones != 1 else ""
+            what = f"interface VPC endpoint x {zones} zone{plural} (plus data processed, usage-based)"
             hourly(r, what, prices["vpc_interface_endpoint_az_hour"], zones, zones)
         elif r.type == VPC_ENDPOINT:
             free(r, "gateway endpoint: no hourly or data charge")
