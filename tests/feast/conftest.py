@@ -122,7 +122,10 @@ def write_repo(repo: Path, config: str, views: list[str], entity: str, database:
     (repo / "feature_store.yaml").write_text(config)
     body = FEATURE_VIEWS.format(entity=entity, database=database)
     body += "".join(f'{v} = view("{v}")\n' for v in views)
-    (repo / "features.py").write_text(body)
+    # One module name per repo: Feast imports the repo's files as modules, and a module name seen
+    # before in this process would come back from the import cache.
+    module = f"views_{repo.parent.name}_{repo.name}".replace("-", "_")
+    (repo / f"{module}.py").write_text(body)
 
 
 def feast_cli(role: Role, repo: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]:
@@ -141,3 +144,20 @@ def feast_cli(role: Role, repo: Path, *args: str) -> tuple[subprocess.CompletedP
     ]
     done = subprocess.run([*command, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
     return done, json.loads(calls_file.read_text()) if calls_file.exists() else []
+
+
+def feast_cli_here(role: Role, repo: Path, *args: str) -> tuple[int, str, list[dict[str, Any]]]:
+    """The same `feast` CLI command run in this process (click's runner), every AWS call as `role`:
+    (exit code, output, calls). Cheaper than a process when the process boundary is not the point."""
+    from click.testing import CliRunner as ClickRunner
+    from feast.cli.cli import cli
+
+    from tests.feast.iam import guard
+
+    with guard(role):
+        result = ClickRunner().invoke(cli, ["--chdir", str(repo), *args])
+    output = result.output + (f"{type(result.exception).__name__}: {result.exception}" if result.exception else "")
+    calls = [
+        {"service": c.service, "operation": c.operation, "needs": c.needs, "allowed": c.allowed} for c in role.calls
+    ]
+    return result.exit_code, output, calls

@@ -26,7 +26,7 @@ from mlplatform.plan.model import Plan
 from mlplatform.spec.feature_store import FeatureStore as StoreSpec
 from tests.conftest import ROOT
 from tests.feast import iam, planned
-from tests.feast.conftest import clients, feast_cli, feast_config, write_repo
+from tests.feast.conftest import clients, feast_cli, feast_cli_here, feast_config, write_repo
 
 BLUEPRINT = ROOT / "blueprints" / "fraud_detection.py"
 STORE = "features"
@@ -111,6 +111,9 @@ def test_feast_apply_finds_the_tables_and_creates_none(world: World, applied: An
         assert f"Deploying infrastructure for {view}" in done.stdout
     operations = {(c["service"], c["operation"]) for c in calls}
     assert ("dynamodb", "CreateTable") not in operations
+    # The tables Feast looks for are exactly the planned ones (Feast's own table names).
+    described = {c["needs"][0][1].rsplit("/", 1)[1] for c in calls if c["operation"] == "DescribeTable"}
+    assert described == set(world.created.tables)
     assert {("dynamodb", "DescribeTable"), ("s3", "HeadBucket"), ("s3", "PutObject")} <= operations
     # Feast diffs tags on tables it finds; the apply policy has no tag actions and Feast goes on.
     denied = {(c["service"], c["operation"]) for c in calls if not c["allowed"]}
@@ -192,10 +195,10 @@ def test_a_view_the_blueprint_does_not_declare_fails_on_create_table(world: Worl
         "card",
         "fraud_dev_features",
     )
-    done, calls = world.feast_cli("apply", "apply", "--skip-source-validation", repo=repo)
-    assert done.returncode != 0
-    assert "not authorized to perform: dynamodb:CreateTable" in done.stderr
-    assert "fraud_dev_features.undeclared_view" in done.stderr
+    code, output, calls = feast_cli_here(world.role("apply"), repo, "apply", "--skip-source-validation")
+    assert code != 0
+    assert "not authorized to perform: dynamodb:CreateTable" in output
+    assert "fraud_dev_features.undeclared_view" in output
     denied = [c for c in calls if not c["allowed"] and c["operation"] == "CreateTable"]
     assert len(denied) == 1
     assert world.client("dynamodb").list_tables()["TableNames"] == sorted(world.created.tables)
@@ -207,8 +210,8 @@ def test_a_view_removed_from_the_repo_keeps_its_table(world: World, applied: Any
     repo = world.repo.parent / "removed"
     kept, removed = world.views[0], world.views[1]
     write_repo(repo, (world.repo / "feature_store.yaml").read_text(), [kept], "card", "fraud_dev_features")
-    done, calls = world.feast_cli("apply", "apply", "--skip-source-validation", repo=repo)
-    assert done.returncode == 0, done.stderr[-3000:]
+    code, output, calls = feast_cli_here(world.role("apply"), repo, "apply", "--skip-source-validation")
+    assert code == 0, output[-3000:]
     deletes = [c for c in calls if c["operation"] == "DeleteTable"]
     assert [(c["allowed"], c["needs"][0][1].rsplit("/", 1)[1]) for c in deletes] == [
         (False, f"fraud_dev_features.{removed}")

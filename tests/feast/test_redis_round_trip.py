@@ -30,7 +30,7 @@ from mlplatform.spec.feature_store import FeatureStore as StoreSpec
 from tests.components.k8s.helpers import run_k8s
 from tests.conftest import ROOT
 from tests.feast import iam, planned
-from tests.feast.conftest import clients, feast_cli, feast_config, free_port, redis_server, write_repo
+from tests.feast.conftest import clients, feast_cli_here, feast_config, free_port, redis_server, write_repo
 
 BLUEPRINT = ROOT / "blueprints" / "recommender_k8s.py"
 COMPONENT = "mlplatform:k8s:FeatureStore"
@@ -169,8 +169,8 @@ def test_feast_apply_write_and_read_through_redis(world: World, monkeypatch: pyt
     monkeypatch.setenv("FEAST_REDIS_PASSWORD", world.redis.password)  # as pods set it from the Secret
     config = load_repo_config(world.repo, world.repo / "feature_store.yaml")
     assert config.online_store.connection_string == f"127.0.0.1:{world.redis.port},password={world.redis.password}"
-    done, calls = feast_cli(world.role("apply"), world.repo, "apply", "--skip-source-validation")
-    assert done.returncode == 0, done.stderr[-3000:]
+    code, output, calls = feast_cli_here(world.role("apply"), world.repo, "apply", "--skip-source-validation")
+    assert code == 0, output[-3000:]
     assert [c for c in calls if not c["allowed"]] == []
     assert {(c["service"], c["operation"]) for c in calls} >= {("s3", "PutObject"), ("s3", "HeadBucket")}
 

@@ -3,6 +3,8 @@ the per-operation Feast policies, and the Feast config output."""
 
 from __future__ import annotations
 
+import json
+
 import pulumi
 import pulumi_aws as aws
 import pytest
@@ -184,6 +186,8 @@ def test_one_managed_policy_per_feast_operation(secure: Resources) -> None:
     for r in found.values():
         sids = [s.get("Sid") for s in secure.policy(r)["Statement"]]
         assert len(sids) == len(set(sids)), f"{r.name}: IAM requires unique Sids in a policy: {sids}"
+        # IAM quotas: a managed policy document is at most 6,144 characters, whitespace excluded.
+        assert len(json.dumps(secure.policy(r), separators=(",", ":"))) < 6144
 
 
 def test_grants_attach_the_operations_policies(secure: Resources) -> None:

@@ -198,3 +198,20 @@ def test_feast_config_command_writes_the_stack_output(stacks: dict[str, Captured
         ROOT / "blueprints" / "fraud_detection.py", stack=stack, account_id="123456789012", root=ROOT
     )
     assert found.text == stacks[stack].outputs["features_feature_store_yaml"]
+
+
+# The Feast tables of the prod example: KMS, point-in-time recovery, and protected twice (DynamoDB's
+# deletion protection and Pulumi's protect), one per online feature view the blueprint declares.
+def test_prod_feast_tables_are_encrypted_recoverable_and_protected(prod: Resources) -> None:
+    tables = [t for t in prod.of_type("aws:dynamodb/table:Table") if t.name.startswith("features-online-")]
+    assert sorted(t.inputs["name"] for t in tables) == [
+        "fraud_prod_features.card_activity",
+        "fraud_prod_features.merchant_risk",
+    ]
+    key = prod.named("core-key").urn
+    for table in tables:
+        assert table.inputs["serverSideEncryption"]["enabled"] is True
+        assert table.inputs["serverSideEncryption"]["kmsKeyArn"].startswith("arn:aws:kms:")
+        assert key in table.dependencies  # encrypted with the platform key
+        assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
+        assert table.inputs["deletionProtectionEnabled"] is True and table.protect
