@@ -197,6 +197,7 @@ class StackFileInvalid(MlplatformError):
     def __init__(self, where: str, problems: list[str], note: str = "") -> None:
         self.where = where
         self.problems = problems
+        self.note = note
         if len(problems) == 1:
             text = f"{where}: {problems[0]}" + (f" ({note})" if note else "")
         else:

@@ -37,3 +37,26 @@ SHARED = _find_shared()
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+def stack_lines(blueprint: str, envs: tuple[str, ...] = ("dev", "staging", "prod")) -> list[str]:
+    """What `mlplatform validate` prints (from the repository root) for the project's valid stack
+    files that deploy `blueprint` in `envs`."""
+    from mlplatform import stack_config
+
+    lines = []
+    for path in sorted((ROOT / "stacks").glob("Pulumi.*.yaml")):
+        config = stack_config.read(path)
+        if config.blueprint == blueprint and config.environment in envs:
+            lines.append(
+                f"stacks/{path.name}: valid, stack '{config.stack}' deploys {blueprint} as '{config.environment}'"
+            )
+    return lines
+
+
+def known_keys_note() -> str:
+    """The list of known mlplatform stack keys as messages show it (other work adds keys)."""
+    from mlplatform.stack_config import KNOWN_KEYS
+
+    names = sorted((k.partition(":")[2] for k in KNOWN_KEYS if k.startswith("mlplatform:")), key=str.lower)
+    return f"(mlplatform keys: {', '.join(names)})"

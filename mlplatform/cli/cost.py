@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mlplatform.cli.output import PLAN_INTERRUPTED, err, out, print_json, user_errors
-from mlplatform.cli.plan import BlueprintArg, EnvOpt, JsonOpt, StackFileOpt, StackOpt, load_plan
+from mlplatform.cli.plan import BlueprintArg, EnvOpt, JsonOpt, ProjectDirOpt, StackFileOpt, StackOpt, load_plan
 
 if TYPE_CHECKING:
     from mlplatform.plan.cost import Estimate
@@ -23,12 +23,13 @@ def cost(
         bool, typer.Option("--live-prices", help="Ask the AWS Pricing API (needs AWS credentials).")
     ] = False,
     as_json: JsonOpt = False,
+    project_dir: ProjectDirOpt = None,
 ) -> None:
     """Estimate the monthly cost: instance hours at minimum and maximum scale, fixed items;
     usage-based and unpriceable resources are listed, not guessed."""
     from mlplatform.plan.cost import estimate, price_table
 
-    plan = load_plan(blueprint, env, stack, stack_file, quiet=as_json)
+    plan = load_plan(blueprint, env, stack, stack_file, quiet=as_json, project_dir=project_dir)
     table = price_table()
     if live_prices:
         from mlplatform.plan.live_prices import with_live_prices

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mlplatform.cli.output import PLAN_INTERRUPTED, err, out, print_json, user_errors
-from mlplatform.cli.plan import BlueprintArg, JsonOpt, load_plan
+from mlplatform.cli.plan import BlueprintArg, JsonOpt, ProjectDirOpt, load_plan
 
 
 @user_errors(interrupted=PLAN_INTERRUPTED)
@@ -25,15 +25,16 @@ def diff(
     from_stack_file: Annotated[Path | None, typer.Option("--from-stack-file", help="Stack file for --from.")] = None,
     to_stack_file: Annotated[Path | None, typer.Option("--to-stack-file", help="Stack file for --to.")] = None,
     as_json: JsonOpt = False,
+    project_dir: ProjectDirOpt = None,
 ) -> None:
     """Resources only in one environment, and the inputs that differ for shared ones."""
     from mlplatform.plan.diff import diff_plans
 
     before = load_plan(
-        blueprint, from_env, from_stack, from_stack_file, quiet=as_json, flags=("--from-stack", "--from-stack-file")
+        blueprint, from_env, from_stack, from_stack_file, as_json, ("--from-stack", "--from-stack-file"), project_dir
     )
     after = load_plan(
-        blueprint, to_env, to_stack, to_stack_file, quiet=as_json, flags=("--to-stack", "--to-stack-file")
+        blueprint, to_env, to_stack, to_stack_file, as_json, ("--to-stack", "--to-stack-file"), project_dir
     )
     for side in (before, after):  # what each plan says, such as a stack of another blueprint
         for note in side.notes:

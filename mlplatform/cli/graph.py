@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from mlplatform.cli.output import PLAN_INTERRUPTED, err, print_json, user_errors, write_atomically
-from mlplatform.cli.plan import BlueprintArg, EnvOpt, StackFileOpt, StackOpt, load_plan
+from mlplatform.cli.plan import BlueprintArg, EnvOpt, ProjectDirOpt, StackFileOpt, StackOpt, load_plan
 
 
 class GraphFormat(StrEnum):
@@ -37,6 +37,7 @@ def graph(
     fmt: Annotated[GraphFormat, typer.Option("--format", "-f", help="Output format.")] = GraphFormat.mermaid,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The graph as JSON (the same as --format json).")] = False,
+    project_dir: ProjectDirOpt = None,
 ) -> None:
     """Draw the plan: by default its components and the dependencies between them; with
     --level resource every resource, grouped by component."""
@@ -47,7 +48,8 @@ def graph(
         raise typer.BadParameter(f"--json prints JSON; it cannot be combined with --format {fmt.value}")
     if as_json:
         fmt = GraphFormat.json
-    drawn = build_graph(load_plan(blueprint, env, stack, stack_file, quiet=as_json or output is None), level.value)
+    plan = load_plan(blueprint, env, stack, stack_file, quiet=as_json or output is None, project_dir=project_dir)
+    drawn = build_graph(plan, level.value)
     warnings: list[str] = []
     if fmt is GraphFormat.mermaid:
         text = mermaid(drawn)

@@ -12,7 +12,7 @@ from mlplatform.cli.output import PLAN_INTERRUPTED, err, out, print_json, user_e
 if TYPE_CHECKING:
     from mlplatform.plan.model import Plan
 
-BlueprintArg = Annotated[Path, typer.Argument(help="Blueprint file.", show_default=False)]
+BlueprintArg = Annotated[Path, typer.Argument(help="Blueprint file.", show_default=False, metavar="BLUEPRINT")]
 EnvOpt = Annotated[
     str | None,
     typer.Option("--env", "-e", help="Environment: picks stacks/Pulumi.<ENV>.yaml or the stack for ENV."),
@@ -24,6 +24,11 @@ StackFileOpt = Annotated[
     Path | None, typer.Option("--stack-file", help="Stack config file to use; BLUEPRINT overrides its blueprint.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+# The same option, with the same words, as the promotion commands'.
+ProjectDirOpt = Annotated[
+    Path | None,
+    typer.Option("--project-dir", help="Project folder (holding Pulumi.yaml). Omitted: found from the current folder."),
+]
 
 
 def load_plan(
@@ -33,20 +38,23 @@ def load_plan(
     stack_file: Path | None,
     quiet: bool,
     flags: tuple[str, str] = ("--stack", "--stack-file"),
+    project_dir: Path | None = None,
 ) -> Plan:
     """Build the plan, with a spinner on stderr unless output is JSON. `flags` name the options
     that pick a stack, for messages (diff has a pair per side)."""
     from mlplatform.plan.build import build_plan
+    from mlplatform.stack_config import find_project_root
 
+    root = find_project_root(project_dir) if project_dir is not None else None
     if env is None and stack is None and stack_file is None:
         raise typer.BadParameter(f"give --env, {flags[0]} or {flags[1]}", param_hint="--env")
     if stack is not None and stack_file is not None:
         raise typer.BadParameter(f"give {flags[0]} or {flags[1]}, not both", param_hint=flags[0])
     what = env or stack or str(stack_file)
     if quiet:
-        return build_plan(blueprint, env, stack=stack, stack_file=stack_file, flags=flags)
+        return build_plan(blueprint, env, stack=stack, stack_file=stack_file, flags=flags, root=root)
     with err.status(f"Planning {blueprint} for {what} (offline, Pulumi SDK mocks)"):
-        return build_plan(blueprint, env, stack=stack, stack_file=stack_file, flags=flags)
+        return build_plan(blueprint, env, stack=stack, stack_file=stack_file, flags=flags, root=root)
 
 
 @user_errors(interrupted=PLAN_INTERRUPTED)
@@ -56,6 +64,7 @@ def plan(
     stack: StackOpt = None,
     stack_file: StackFileOpt = None,
     as_json: JsonOpt = False,
+    project_dir: ProjectDirOpt = None,
 ) -> None:
     """Show what `pulumi up` would create, offline: no credentials, no Pulumi CLI.
 
@@ -63,7 +72,7 @@ def plan(
     """
     from mlplatform.plan.render import blocking, print_plan
 
-    result = load_plan(blueprint, env, stack, stack_file, quiet=as_json)
+    result = load_plan(blueprint, env, stack, stack_file, quiet=as_json, project_dir=project_dir)
     if as_json:
         print_json(result.to_json())
     else:

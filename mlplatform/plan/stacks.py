@@ -8,12 +8,16 @@ Imports no pulumi.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlplatform import stack_config
 from mlplatform.errors import MlplatformError
 from mlplatform.stack_config import PROJECT, StackConfig
+
+if TYPE_CHECKING:
+    from mlplatform.spec.platform import Platform
 
 
 def project_root(blueprint: Path) -> Path:
@@ -161,3 +165,87 @@ def project_settings(root: Path) -> tuple[str, Path]:
     if main.is_dir():
         main = main / "__main__.py"
     return str(data.get("name") or PROJECT), main
+
+
+@dataclass
+class StackReport:
+    """What `validate` found in one stack file of the project."""
+
+    file: str
+    stack: str | None = None
+    environment: str | None = None
+    blueprint: str | None = None
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "stack": self.stack,
+            "environment": self.environment,
+            "blueprint": self.blueprint,
+            "valid": not self.errors,
+            "errors": self.errors,
+            "warnings": self.warnings,
+        }
+
+
+def check_stack_files(
+    root: Path, validated: dict[str, tuple[list[str], dict[str, Platform]]], envs: list[str] | None = None
+) -> list[StackReport]:
+    """The project's stack files that deploy one of the `validated` blueprints (setting -> the
+    blueprint's environments and its platform per valid environment), and those that cannot be
+    read or name no blueprint (which blueprint they deploy cannot be told). Files of other
+    blueprints are left alone."""
+    from mlplatform.spec.model_endpoint import ModelEndpoint
+
+    reports: list[StackReport] = []
+    folder = root / "stacks"
+    for path in sorted(folder.glob("Pulumi.*.yaml")) if folder.is_dir() else []:
+        report = StackReport(stack_config.display(path))
+        try:
+            config = stack_config.read(path)
+        except stack_config.StackFileInvalid as exc:
+            report.errors = list(exc.problems)
+            if exc.note:
+                report.errors[-1] += f" ({exc.note})"
+            reports.append(report)
+            continue
+        except MlplatformError as exc:
+            report.errors = [str(exc).removeprefix(f"{report.file}: ")]
+            reports.append(report)
+            continue
+        report.stack, report.environment = config.stack, config.environment
+        if envs is not None and config.environment not in envs:
+            continue
+        configured = config.blueprint or _default_blueprint(root)
+        if not configured:
+            report.errors.append(
+                f"sets no {PROJECT}:blueprint; Pulumi.yaml declares it without a default, so `pulumi up` refuses "
+                "this stack"
+            )
+            reports.append(report)
+            continue
+        report.blueprint = blueprint_setting(root, root / configured)
+        if report.blueprint not in validated:
+            continue  # another blueprint's stack
+        environments, specs = validated[report.blueprint]
+        if config.environment not in environments:
+            report.errors.append(
+                f"environment '{config.environment}' is not one of {report.blueprint}'s environments "
+                f"({', '.join(environments)}); set {PROJECT}:environment"
+            )
+        spec = specs.get(config.environment)
+        if spec is not None:
+            served = {c.model for c in spec.of_kind(ModelEndpoint)}
+            for model in sorted(set(config.models) - served):
+                report.warnings.append(
+                    f"{PROJECT}:models promotes '{model}', which no ModelEndpoint of {report.blueprint} serves"
+                )
+            region = config.values.get("aws:region")
+            if region and region != spec.region:
+                report.warnings.append(
+                    f"aws:region is {region} but the blueprint's region is {spec.region}; resources deploy to {region}"
+                )
+        reports.append(report)
+    return reports

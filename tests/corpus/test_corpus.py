@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mlplatform.cli.app import app
-from tests.conftest import ROOT
+from tests.conftest import ROOT, stack_lines
 
 CASES = ROOT / "tests" / "corpus" / "cases"
 EXPECTED = sorted(CASES.glob("*.expected"))
@@ -100,7 +100,8 @@ def test_several_files_are_reported_together(monkeypatch: pytest.MonkeyPatch) ->
     result = CliRunner().invoke(app, ["validate", *map(_relative, names), "blueprints/fraud_detection.py"])
     assert result.exit_code == 1
     assert result.stderr.splitlines() == _expected("redis_on_aws") + _expected("below_minimum")
-    assert result.stdout.splitlines() == ["blueprints/fraud_detection.py: valid for dev, staging, prod"]
+    fraud = "blueprints/fraud_detection.py"
+    assert result.stdout.splitlines() == [f"{fraud}: valid for dev, staging, prod", *stack_lines(fraud)]
 
 
 def test_json_output_carries_the_same_problems(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,12 +13,10 @@ from typer.testing import CliRunner
 
 from mlplatform.cli.app import app
 from mlplatform.plan.engine import run_program
-from tests.conftest import ROOT
+from tests.conftest import ROOT, known_keys_note
 
 FRAUD = "blueprints/fraud_detection.py"
-KNOWN = (
-    "(mlplatform keys: awsProfile, awsRoleArn, blueprint, environment, kubeconfig, kubeContext, models, smtpPassword)"
-)
+KNOWN = known_keys_note()
 
 
 @pytest.fixture

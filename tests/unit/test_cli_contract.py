@@ -62,7 +62,7 @@ def _usage_failure(message: str) -> dict[str, object]:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["plan", "--json"], "Missing argument 'blueprint'."),
+        (["plan", "--json"], "Missing argument 'BLUEPRINT'."),
         (["cost", FRAUD, "--json", "--bogus"], "No such option: --bogus"),
         (
             ["validate", FRAUD, "--env", "dev", "--all-envs", "--json"],
@@ -156,7 +156,7 @@ def test_a_real_sigint_in_a_real_process(tmp_path: Path) -> None:
 def test_json_usage_error_through_the_console_script() -> None:
     proc = subprocess.run([str(MLPLATFORM), "plan", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
-    assert json.loads(proc.stdout) == _usage_failure("Missing argument 'blueprint'.")
+    assert json.loads(proc.stdout) == _usage_failure("Missing argument 'BLUEPRINT'.")
 
 
 def _asking_app() -> typer.Typer:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from mlplatform.blueprint import load
 from mlplatform.cli.app import app
-from tests.conftest import BLUEPRINTS, ROOT
+from tests.conftest import BLUEPRINTS, ROOT, stack_lines
 
 FRAUD = "blueprints/fraud_detection.py"
 RECS = "blueprints/recommender_k8s.py"
@@ -30,13 +30,27 @@ def _run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def _lines(*lines: str) -> str:
+    return "".join(f"{line}\n" for line in lines)
+
+
 def test_validate_every_environment_by_default() -> None:
-    assert _run("validate", FRAUD) == (0, f"{FRAUD}: valid for dev, staging, prod\n", "")
+    # The project's stack files that deploy the blueprint are checked with it.
+    assert stack_lines(FRAUD) == [
+        f"stacks/Pulumi.{env}.yaml: valid, stack '{env}' deploys {FRAUD} as '{env}'"
+        for env in ("dev", "prod", "staging")
+    ]
+    assert _run("validate", FRAUD) == (0, _lines(f"{FRAUD}: valid for dev, staging, prod", *stack_lines(FRAUD)), "")
 
 
 def test_validate_one_environment() -> None:
-    assert _run("validate", FRAUD, "--env", "prod") == (0, f"{FRAUD}: valid for prod\n", "")
-    assert _run("validate", RECS, "-e", "dev") == (0, f"{RECS}: valid for dev\n", "")
+    assert _run("validate", FRAUD, "--env", "prod") == (
+        0,
+        _lines(f"{FRAUD}: valid for prod", *stack_lines(FRAUD, ("prod",))),
+        "",
+    )
+    recs_dev = _lines(f"{RECS}: valid for dev", *stack_lines(RECS, ("dev",)))
+    assert _run("validate", RECS, "-e", "dev") == (0, recs_dev, "")
 
 
 def test_env_and_all_envs_together_is_a_usage_error() -> None:
@@ -86,6 +100,18 @@ def test_json_shape_valid() -> None:
         "valid": True,
         "blueprints": [
             {"file": f, "valid": True, "environments": ["staging"], "errors": [], "warnings": []} for f in (FRAUD, RECS)
+        ],
+        "stack_files": [
+            {
+                "file": f"stacks/Pulumi.{stack}.yaml",
+                "stack": stack,
+                "environment": "staging",
+                "blueprint": blueprint,
+                "valid": True,
+                "errors": [],
+                "warnings": [],
+            }
+            for stack, blueprint in (("recs-staging", RECS), ("staging", FRAUD))
         ],
     }
 

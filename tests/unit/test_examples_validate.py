@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from mlplatform.blueprint import load
 from mlplatform.cli.app import app
-from tests.conftest import BLUEPRINTS
+from tests.conftest import BLUEPRINTS, ROOT, stack_lines
 
 EXAMPLES = sorted(BLUEPRINTS.glob("*.py"))
 
@@ -25,10 +25,12 @@ def test_example_validates_for_every_environment(path: Path) -> None:
     assert list(result.specs) == ["dev", "staging", "prod"]
 
 
-def test_cli_validates_all_examples() -> None:
+def test_cli_validates_all_examples(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
     result = CliRunner().invoke(app, ["validate", *map(str, EXAMPLES), "--all-envs"])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == [f"{p}: valid for dev, staging, prod" for p in EXAMPLES]
+    stacks = sorted(line for p in EXAMPLES for line in stack_lines(f"blueprints/{p.name}"))
+    assert result.output.splitlines() == [f"{p}: valid for dev, staging, prod" for p in EXAMPLES] + stacks
 
 
 def test_per_env_values_resolve_per_environment() -> None:
