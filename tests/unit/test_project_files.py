@@ -121,3 +121,28 @@ def test_a_malformed_model_entry_is_caught(tmp_path: Path) -> None:
     bad.write_text("config:\n  mlplatform:models:\n    fraud-xgb: {version: '7', uri: 's3://b/k'}\n")
     with pytest.raises(stack_config.MlplatformError, match=r"models.fraud-xgb is missing sha256, image"):
         _ = stack_config.read(bad).models
+
+
+def _ignored(name: str, patterns: list[str]) -> bool:
+    """Whether .gitignore's patterns (the simple forms this project uses) cover a file at the root."""
+    import fnmatch
+
+    for pattern in patterns:
+        anchored = pattern.startswith("/")
+        pattern = pattern.lstrip("/").rstrip("/")
+        if fnmatch.fnmatch(name, pattern) or (not anchored and fnmatch.fnmatch(Path(name).name, pattern)):
+            return True
+        if name.startswith(f"{pattern}/"):
+            return True
+    return False
+
+
+def test_gitignore_covers_what_the_readme_walkthroughs_write() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```bash\n(.*?)```", readme, re.DOTALL)
+    written = sorted({m for block in blocks for m in re.findall(r"(?<![>&0-9-])> ?([\w./-]+)", block)})
+    assert {"metrics.json", "model.tar.gz"} <= set(written)
+    lines = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    patterns = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    assert [name for name in written if not _ignored(name, patterns)] == []
+    assert not _ignored("blueprints/fraud_detection.py", patterns)  # the check can fail
