@@ -11,6 +11,7 @@ from typing import Any
 
 from mlplatform import naming
 from mlplatform.spec import cluster_rules, instance_types, tracker_rules, training_equipment
+from mlplatform.spec.environments import is_production
 from mlplatform.spec.feature_store import FeatureStore
 from mlplatform.spec.model_endpoint import AllAtOnce, ModelEndpoint
 from mlplatform.spec.monitoring import MonitoringStack
@@ -37,10 +38,6 @@ Rule = Callable[[Platform, Context], Iterator[Finding]]
 
 # Account ids are 12 digits; names that embed one are checked at their real length.
 _ACCOUNT = naming.ACCOUNT_ID_PLACEHOLDER
-
-
-def is_production(env: str) -> bool:
-    return env in ("prod", "production") or env.startswith("prod")
 
 
 def _at(i: int, *field: Any) -> tuple[Any, ...]:

@@ -123,7 +123,7 @@ def tracker_references(p: Platform, ctx: Context) -> Iterator[Finding]:
 
 
 def tracker_placement(p: Platform, ctx: Context) -> Iterator[Finding]:
-    from mlplatform.spec.rules import is_production
+    from mlplatform.spec.environments import is_production
 
     for i, t in trackers(p):
         if t.backend != "mlflow":
