@@ -16,6 +16,7 @@ from mlplatform.components.aws.monitoring import MonitoringArgs, MonitoringStack
 from mlplatform.components.aws.network import Network, NetworkArgs
 from mlplatform.components.aws.platform_core import EndpointRecord, PlatformCore, PlatformCoreArgs
 from mlplatform.components.aws.training_cluster import TrainingCluster, TrainingClusterArgs
+from mlplatform.components.k8s.pod_security import pod_security_level
 from mlplatform.components.tracking_wiring import JobTarget
 from mlplatform.spec.experiment_tracker import ExperimentTracker as TrackerSpec
 from mlplatform.spec.feature_store import FeatureStore as FeatureStoreSpec
@@ -155,6 +156,7 @@ def build(ctx: ProgramContext) -> None:
                 node_security_group_id=network.nodes_sg.id if network else None,
                 protect=protect,
                 partition=partition,
+                pod_security_level=pod_security_level(ctx)[0],
             ),
         )
         # Training jobs read features and write their output to the registry's staging prefix,

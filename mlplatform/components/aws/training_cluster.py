@@ -21,6 +21,7 @@ import pulumi_kubernetes as k8s
 from mlplatform import naming
 from mlplatform.components.aws import cluster_addons, policies
 from mlplatform.components.aws.karpenter import Karpenter, KarpenterArgs
+from mlplatform.components.k8s import common as k8s_common
 from mlplatform.components.k8s import training_charts
 from mlplatform.components.k8s.training_queues import TrainingQueues, TrainingQueuesArgs, pool_labels
 from mlplatform.components.k8s.training_runtimes import RuntimeContext, TrainingRuntimes, TrainingRuntimesArgs
@@ -47,6 +48,7 @@ class TrainingClusterArgs:
     protect: bool = False  # prod: the cluster cannot be deleted by `pulumi up`
     log_retention_days: int = 365
     partition: str = "aws"
+    pod_security_level: str = "restricted"  # on the training namespace, as on every platform namespace
 
 
 _BEFORE = cluster_addons.charts.ADDONS_BEFORE_NODES
@@ -408,7 +410,8 @@ class TrainingCluster(pulumi.ComponentResource):
             f"{name}-namespace",
             metadata=meta(
                 name=namespace,
-                labels={**labels, "pod-security.kubernetes.io/enforce": "baseline"},
+                # The platform's one Pod Security level (components/k8s/pod_security.py).
+                labels={**labels, **k8s_common.pod_security_labels(self.args.pod_security_level)},
             ),
             opts=opts,
         )

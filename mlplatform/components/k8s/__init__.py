@@ -15,13 +15,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from mlplatform.components.aws.feature_store import OfflineStoreArgs
-from mlplatform.components.k8s import common, kserve, training_charts, workload_identity
+from mlplatform.components.k8s import common, training_charts, workload_identity
 from mlplatform.components.k8s.common import Scope
 from mlplatform.components.k8s.experiment_tracker import MlflowServer, MlflowServerArgs
 from mlplatform.components.k8s.feature_store import REDIS_PORT, FeatureStore, FeatureStoreArgs
 from mlplatform.components.k8s.mlflow_backing import AwsPlacement, Identity
 from mlplatform.components.k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
 from mlplatform.components.k8s.monitoring_stack import MonitoringStack, MonitoringStackArgs, WatchedEndpoint
+from mlplatform.components.k8s.pod_security import pod_security_level
 from mlplatform.components.k8s.training_cluster import TrainingCluster, TrainingClusterArgs
 from mlplatform.components.tracking_wiring import JobTarget
 from mlplatform.errors import MlplatformError
@@ -95,17 +96,6 @@ def cluster_provider(ctx: ProgramContext) -> k8s.Provider:
         context=context,
         enable_server_side_apply=True,
     )
-
-
-def pod_security_level(ctx: ProgramContext) -> tuple[str, str | None]:
-    """The Pod Security level every namespace of the platform enforces, and why it is not
-    `restricted` (None when it is): KServe's storage initializer, unless the cluster declares it
-    restricted-compliant, cannot run under `restricted`."""
-    kserve_served = [
-        c for c in kubernetes_components(ctx) if isinstance(c, EndpointSpec) and c.kserve and c.model in ctx.models
-    ]
-    problem = kserve.storage_initializer_problem(ctx.platform.kubernetes.kserve) if kserve_served else None
-    return (common.POD_SECURITY_FALLBACK if problem else common.POD_SECURITY_LEVEL), problem
 
 
 def build(ctx: ProgramContext) -> None:
