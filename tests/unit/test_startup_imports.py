@@ -9,7 +9,7 @@ import sys
 
 from tests.conftest import ROOT
 
-HEAVY = ("pulumi", "pulumi_aws", "pulumi_kubernetes")
+HEAVY = ("pulumi", "pulumi_aws", "pulumi_kubernetes", "mlflow")  # mlflow: only for register --from-mlflow
 
 PROBE = """
 import json, sys

@@ -35,6 +35,7 @@ from mlplatform.components.k8s.mlflow_backing import (
     server_role,
     sync_database_secret,
 )
+from mlplatform.components.k8s.synced_secret import REQUIRES
 from mlplatform.components.tracking_wiring import JobTarget, SecretKeyRef, TrackingWiring
 from mlplatform.spec.experiment_tracker import ExperimentTracker as TrackerSpec
 
@@ -181,6 +182,9 @@ class MlflowServer(pulumi.ComponentResource):
         )
         after_sa = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.service_account]))
         if rds is not None:
+            pulumi.log.warn(
+                f"ExperimentTracker '{spec.name}': the database password is synced by the {REQUIRES}", self
+            )
             waits = sync_database_secret(self, name, rds, ns, db_secret, args.aws.region, release, labels, after_sa)
             self.database = Database(rds.instance.address, rds.instance.port, DATABASE, db_secret, waits)
         else:
