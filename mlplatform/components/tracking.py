@@ -51,11 +51,11 @@ def build(ctx: ProgramContext) -> None:
             raise MlplatformError(f"ExperimentTracker '{spec.name}' was not built; it cannot be wired to its jobs")
         for job in jobs:
             tracking_wiring.publish(shared, _mlflow_wiring(spec, server, job))
-    # A prerequisite nothing here can check: said in every plan and `pulumi up`.
+    # A prerequisite nothing here can check: logged by `pulumi up`, and listed in the README.
     for cluster, items in sorted(shared.get(tracking_wiring.SHARED_KEY, {}).items()):
         for w in items:
             for need in w.requires:
-                pulumi.log.warn(f"TrainingCluster '{cluster}': {w.backend} tracker '{w.tracker}' needs {need}")
+                pulumi.log.info(f"TrainingCluster '{cluster}': {w.backend} tracker '{w.tracker}' needs {need}")
     tracking_wiring.export_env(shared)
 
 

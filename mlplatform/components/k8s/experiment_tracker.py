@@ -182,7 +182,7 @@ class MlflowServer(pulumi.ComponentResource):
         )
         after_sa = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.service_account]))
         if rds is not None:
-            pulumi.log.warn(
+            pulumi.log.info(
                 f"ExperimentTracker '{spec.name}': the database password is synced by the {REQUIRES}", self
             )
             waits = sync_database_secret(self, name, rds, ns, db_secret, args.aws.region, release, labels, after_sa)
