@@ -54,7 +54,7 @@ def stack_file(n: int, path: Path) -> str:
             '      version: "1"',
             f"      uri: s3://bench-prod-model-registry-123456789012/models/m{i}/1/model.tar.gz",
             f"      sha256: {'a' * 64}",
-            "      image: 683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+            "      image: 683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost@sha256:" + "0" * 64,
         ]
     return "\n".join(lines) + "\n"
 

@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 GIB = 1024**3
+IMAGE = "example.dkr.ecr.us-east-1.amazonaws.com/model@sha256:" + "0" * 64  # images are pinned by digest
 CONCURRENCY = "4"  # the emulator keeps objects in process memory; keep its peak bounded
 
 
@@ -157,7 +158,7 @@ def run(size: int, url: str, work: Path) -> None:
 
     project = Project.find(project_dir)
     start = time.perf_counter()
-    done = registry.register(project, "fraud-xgb", "dev", str(artifact), {"auc": 0.95, "logloss": 0.2}, "img:1")
+    done = registry.register(project, "fraud-xgb", "dev", str(artifact), {"auc": 0.95, "logloss": 0.2}, IMAGE)
     print(f"register (upload through the client, not part of the comparison): {time.perf_counter() - start:.2f} s")
     artifact.unlink()  # the local copy is no longer needed
 

@@ -63,6 +63,14 @@ class Names:
     def model_package_group(self, model: str) -> str:
         return f"{self.prefix}-{model}"
 
+    def ledger_archive_bucket(self, account_id: str) -> str:
+        """Write-once copy of the ledger (S3 Object Lock): what `history` and `status` verify against."""
+        return f"{self.prefix}-ledger-archive-{account_id}"
+
+    def access_role(self, duty: str) -> str:
+        """The IAM role of one duty in this environment (ACCESS_DUTIES): deployer, promoter, ..."""
+        return f"{self.prefix}-{duty}"
+
     # --- components ----------------------------------------------------------------
     def offline_store_bucket(self, store: str, account_id: str) -> str:
         return f"{self.prefix}-{store}-offline-{account_id}"
@@ -213,6 +221,16 @@ SSM_LEDGER_TABLE = "ledger-table"  # DynamoDB table name
 SSM_KMS_KEY_ARN = "kms-key-arn"  # key ARN
 SSM_ACCOUNT_ID = "account-id"
 SSM_REGION = "region"
+SSM_LEDGER_ARCHIVE_BUCKET = "ledger-archive-bucket"  # bucket name of the write-once ledger copy
+
+
+def ssm_access_role_key(duty: str) -> str:
+    """Parameter holding the ARN of a duty's role (the approval gate checks who approved)."""
+    return f"access/{duty}-role-arn"
+
+
+# The duties the platform creates one IAM role for, per environment (components/aws/access_roles.py).
+ACCESS_DUTIES = ("deployer", "promoter", "approver", "reader", "key-admin")
 
 
 def ssm_endpoint_key(endpoint: str) -> str:
@@ -240,6 +258,12 @@ def ledger_partition(model: str) -> str:
     """Partition key value of a model's ledger entries: one partition per model per environment
     (each environment has its own table). Written and read by mlplatform.promotion only."""
     return f"model#{model}"
+
+
+def ledger_approval_partition(model: str) -> str:
+    """Partition of a model's approvals and rejections: a chain of its own, which only the
+    approver role may write (IAM dynamodb:LeadingKeys), so a promoter cannot record an approval."""
+    return f"approval#{model}"
 
 
 def ledger_sort(seq: int) -> str:
@@ -280,6 +304,15 @@ REGISTRY_STAGING_PREFIX = "staging/"
 def training_output_prefix(cluster: str) -> str:
     """Where the jobs of one TrainingCluster write artifacts, e.g. staging/train/."""
     return f"{REGISTRY_STAGING_PREFIX}{cluster}/"
+
+
+# Prefix of the write-once ledger copy in the archive bucket.
+LEDGER_ARCHIVE_PREFIX = "ledger/"
+
+
+def ledger_archive_key(model: str, chain: str, seq: int) -> str:
+    """The write-once copy of one ledger entry: ledger/<model>/<chain>/<seq>.json."""
+    return f"{LEDGER_ARCHIVE_PREFIX}{model}/{chain}/{ledger_sort(seq)}.json"
 
 
 def registry_version_prefix(model: str, version: str) -> str:

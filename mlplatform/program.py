@@ -60,9 +60,36 @@ def build(ctx: ProgramContext) -> None:
     pulumi.export("environment", ctx.env)
 
 
+def under_mocks() -> bool:
+    """Whether this run is the offline plan (Pulumi's SDK mocks), which has no credentials."""
+    from pulumi.runtime.mocks import MockMonitor
+    from pulumi.runtime.settings import get_monitor
+
+    return isinstance(get_monitor(), MockMonitor)
+
+
+def verify_against_ledger(ctx: ProgramContext) -> None:
+    """With credentials, each promoted model must be the head of the environment's verified
+    ledger (mlplatform.promotion.deployed); the offline plan checks names and digests only
+    (mlplatform.admission, in the AWS components)."""
+    if not ctx.models or under_mocks():
+        return
+    from mlplatform.promotion import deployed
+
+    found = deployed.problems(ctx.project_root, ctx.env, ctx.models)
+    if found:
+        raise MlplatformError(
+            f"stack '{pulumi.get_stack()}' does not deploy what the {ctx.env} ledger says was promoted:\n"
+            + "\n".join(f"  - {p}" for p in found)
+            + "\nPromote with `mlplatform promote` (never by editing the stack file); `mlplatform status` shows drift"
+        )
+
+
 def main() -> None:
     try:
-        build(load_context())
+        ctx = load_context()
+        verify_against_ledger(ctx)
+        build(ctx)
     except MlplatformError as exc:
         # Raised as a RunError so `pulumi up` prints the message without a Python traceback.
         raise pulumi.RunError(str(exc)) from None

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from mlplatform.cli import cost, diff, features, graph, plan, promote, train, validate
+from mlplatform.cli import cost, diff, features, graph, ledger, plan, promote, sandbox, train, validate
 
 
 class Group(TyperGroup):
@@ -91,10 +91,10 @@ app.command()(promote.register)
 app.command()(promote.promote)
 app.command()(promote.approve)
 app.command()(promote.rollback)
-app.command()(promote.history)
-app.command()(promote.status)
-app.command()(promote.unlock)
-app.command()(promote.sandbox)
+app.command()(ledger.history)
+app.command()(ledger.status)
+app.command()(ledger.unlock)
+app.command()(sandbox.sandbox)
 app.add_typer(train.train_app, name="train")
 
 

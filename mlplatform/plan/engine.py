@@ -181,8 +181,9 @@ def _thread_loop(sink: list[asyncio.AbstractEventLoop]) -> None:
 def _stack_outputs(loop: asyncio.AbstractEventLoop, root: Any) -> dict[str, Any]:
     outputs: dict[str, Any] = {}
     for key, value in dict(getattr(root, "outputs", {}) or {}).items():
-        future = pulumi.Output.from_input(value).future()
-        outputs[key] = plain(loop.run_until_complete(future))
+        output = pulumi.Output.from_input(value)
+        secret = loop.run_until_complete(output.is_secret())  # masked as `pulumi preview` masks it
+        outputs[key] = "[secret]" if secret else plain(loop.run_until_complete(output.future()))
     return outputs
 
 

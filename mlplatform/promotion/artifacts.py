@@ -1,4 +1,4 @@
-"""Artifact checksums, upload and server-side copy with verification.
+"""Artifact checksums: hashing at registration and verification of what S3 stored.
 
 What is verified, and how: at registration the client hashes the artifact (SHA-256 of the
 whole file, and of each part of `part_size` bytes) and records both in the manifest. Every
@@ -7,7 +7,7 @@ stored (ChecksumAlgorithm=SHA256): for an object written in one request that is 
 the whole object; for a multipart write it is S3's composite checksum, SHA-256 over the parts'
 SHA-256 digests. Promotion copies with the same part size as registration, so the composite S3
 computes over the copy must equal the one computed from the manifest's part digests. Reading
-the object back is never needed, and the promote path moves no artifact bytes through the client.
+the object back is never needed. The writes themselves are in `transfer`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from mlplatform.promotion.aws import aws_errors
-from mlplatform.promotion.checkpoints import checkpoint
 from mlplatform.promotion.errors import PromotionError
 
 MIB = 1024 * 1024
@@ -58,11 +57,21 @@ class Digest:
         return self.size >= self.part_size
 
     def s3_checksum(self) -> str:
-        """The ChecksumSHA256 S3 reports for this artifact written with `part_size` parts (base64)."""
-        if not self.multipart:
-            return base64.b64encode(bytes.fromhex(self.sha256)).decode()
+        """The ChecksumSHA256 S3 reports for this artifact uploaded with `part_size` parts (base64):
+        one request below the part size, multipart from it."""
+        return self.composite() if self.multipart else base64.b64encode(bytes.fromhex(self.sha256)).decode()
+
+    def composite(self) -> str:
+        """S3's checksum of a multipart object of these parts: SHA-256 of the parts' SHA-256s, -N."""
         joined = b"".join(bytes.fromhex(p) for p in self.part_sha256)
         return f"{base64.b64encode(hashlib.sha256(joined).digest()).decode()}-{len(self.part_sha256)}"
+
+    def matches(self, stored: str) -> bool:
+        """Whether a checksum S3 reports is this artifact's: the plain SHA-256 (written in one
+        request) or the composite of its parts (multipart, as every copy is; S3 appends -N,
+        the emulator does not). Both derive from the digests registration recorded."""
+        plain = base64.b64encode(bytes.fromhex(self.sha256)).decode()
+        return stored.split("-", 1)[0] in (plain, self.composite().split("-", 1)[0])
 
 
 def hash_stream(stream: BinaryIO, size_hint: int, part: int, progress: Callable[[int], None] | None = None) -> Digest:
@@ -90,17 +99,14 @@ def hash_stream(stream: BinaryIO, size_hint: int, part: int, progress: Callable[
     return Digest(whole.hexdigest(), total, part, parts)
 
 
-CONCURRENCY_ENV = "MLPLATFORM_TRANSFER_CONCURRENCY"
-
-
 def transfer_config(part: int) -> Any:
-    """Managed transfer settings: multipart at `part` bytes and above, in `part`-sized parts (the
-    part size the manifest records), 8 parts in flight unless MLPLATFORM_TRANSFER_CONCURRENCY says."""
+    """boto3 managed-transfer settings with the same part size and concurrency as ours (the
+    benchmark's baseline copy uses them)."""
     from boto3.s3.transfer import TransferConfig
 
-    concurrency = os.environ.get(CONCURRENCY_ENV, "")
-    workers = int(concurrency) if concurrency.isdigit() and int(concurrency) > 0 else 8
-    return TransferConfig(multipart_threshold=part, multipart_chunksize=part, max_concurrency=workers)
+    from mlplatform.promotion.transfer import concurrency
+
+    return TransferConfig(multipart_threshold=part, multipart_chunksize=part, max_concurrency=concurrency())
 
 
 def stored_checksum(s3: Any, bucket: str, key: str, what: str) -> tuple[str | None, int]:
@@ -116,7 +122,8 @@ def stored_checksum(s3: Any, bucket: str, key: str, what: str) -> tuple[str | No
 
 
 def verify(s3: Any, bucket: str, key: str, digest: Digest, what: str) -> None:
-    """Compare the checksum S3 computed over the stored object with the recorded one."""
+    """Compare the checksum S3 computed over the stored object with the recorded one: the plain
+    SHA-256 for an object written in one request, the composite of the parts for a multipart one."""
     checksum, size = stored_checksum(s3, bucket, key, what)
     uri = f"s3://{bucket}/{key}"
     if size != digest.size:
@@ -125,63 +132,8 @@ def verify(s3: Any, bucket: str, key: str, digest: Digest, what: str) -> None:
         raise PromotionError(
             f"{what}: checksum mismatch: {uri} has no SHA-256 checksum in S3; it was not written by mlplatform"
         )
-    if _normal(checksum) != _normal(digest.s3_checksum()):
+    if not digest.matches(checksum):
         raise PromotionError(
             f"{what}: checksum mismatch: S3 reports SHA-256 {checksum} for {uri}, the manifest records "
             f"{digest.s3_checksum()} (sha256 {digest.sha256}); the artifact is corrupted or was replaced"
         )
-
-
-def _normal(checksum: str) -> str:
-    return checksum.split("-", 1)[0]
-
-
-def upload(
-    s3: Any,
-    path: str,
-    bucket: str,
-    key: str,
-    digest: Digest,
-    extra: dict[str, str],
-    progress: Callable[[int], None] | None,
-    what: str,
-) -> None:
-    args = {"ChecksumAlgorithm": "SHA256", "Metadata": {"sha256": digest.sha256}, **extra}
-    with aws_errors(what):
-        s3.upload_file(path, bucket, key, ExtraArgs=args, Config=transfer_config(digest.part_size), Callback=progress)
-    verify(s3, bucket, key, digest, what)
-
-
-def copy(
-    s3: Any,
-    source: tuple[str, str],
-    bucket: str,
-    key: str,
-    digest: Digest,
-    extra: dict[str, str],
-    progress: Callable[[int], None] | None,
-    what: str,
-    source_client: Any = None,
-) -> None:
-    """Server-side managed copy (CopyObject, or UploadPartCopy parts for large objects) with S3
-    computing SHA-256 of the copy, then verified against the digest. No artifact bytes pass
-    through this process: S3 reads the source and writes the target."""
-
-    def on_progress(done: int) -> None:
-        checkpoint("copy-started")
-        if progress:
-            progress(done)
-
-    checkpoint("before-copy")
-    args = {"ChecksumAlgorithm": "SHA256", **extra}
-    with aws_errors(what):
-        s3.copy(
-            {"Bucket": source[0], "Key": source[1]},
-            bucket,
-            key,
-            ExtraArgs=args,
-            Config=transfer_config(digest.part_size),
-            Callback=on_progress,
-            SourceClient=source_client or s3,
-        )
-    verify(s3, bucket, key, digest, what)

@@ -9,6 +9,7 @@ and the tests point everything at a local emulator.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -18,6 +19,7 @@ from mlplatform import naming
 from mlplatform.promotion.errors import PromotionError
 
 if TYPE_CHECKING:
+    from mlplatform.promotion.identity import Identity
     from mlplatform.promotion.project import Environment
 
 
@@ -79,6 +81,12 @@ def new_session(region: str, profile: str | None = None, credentials: tuple[str,
     )
 
 
+def _session_name(person: str) -> str:
+    """A role session name (2-64 of [\\w+=,.@-]) that is the person's name where it can be."""
+    name = re.sub(r"[^\w+=,.@-]", "-", person)[:64]
+    return name if len(name) >= 2 else f"{name}--"
+
+
 def error_code(exc: BaseException) -> str:
     response = getattr(exc, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))
@@ -93,13 +101,23 @@ class Aws:
 
     @cached_property
     def session(self) -> Any:
+        from mlplatform.promotion.identity import Identity
+
         with aws_errors(f"{self.env.name}: AWS session"):
             base = new_session(region=self.env.region, profile=self.env.profile)
-            if not self.env.role_arn:
+            role = self.env.role_arn
+            if not role and not self.env.duty:
                 return base
-            creds = base.client("sts").assume_role(RoleArn=self.env.role_arn, RoleSessionName="mlplatform-promotion")[
-                "Credentials"
-            ]
+            # The session is named after the person (the roles' trust policies require the IAM
+            # user name): the ledger and the approval gate tell people apart by it.
+            sts = base.client("sts")
+            who = Identity.parse(str(sts.get_caller_identity()["Arn"]))
+            if not role:
+                partition = who.arn.split(":", 2)[1]
+                role = f"arn:{partition}:iam::{who.account}:role/{self.env.names.access_role(str(self.env.duty))}"
+                if who.is_session_of(role):
+                    return base
+            creds = sts.assume_role(RoleArn=role, RoleSessionName=_session_name(who.person))["Credentials"]
             return new_session(
                 region=self.env.region,
                 credentials=(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]),
@@ -117,6 +135,21 @@ class Aws:
     def s3(self) -> Any:
         return self.client("s3")
 
+    # --- who, and where ----------------------------------------------------------------
+    @cached_property
+    def identity(self) -> Identity:
+        from mlplatform.promotion.identity import caller
+
+        return caller(self)
+
+    @property
+    def account(self) -> str:
+        return self.identity.account
+
+    @property
+    def partition(self) -> str:
+        return self.identity.arn.split(":", 2)[1]
+
     # --- discovery ---------------------------------------------------------------------
     def parameter(self, key: str, required: bool = True) -> str | None:
         name = self.env.names.ssm_parameter(key)
@@ -132,34 +165,72 @@ class Aws:
             f"has `pulumi up -s {self.env.stack.stack}` run (or `mlplatform sandbox` for a local try)?"
         )
 
+    def _expected(self, key: str, expected: str, required: bool = True) -> str | None:
+        """A discovered name must be the one the platform derives for this environment: an SSM
+        parameter pointing elsewhere (another account's bucket) would redirect promotion."""
+        value = self.parameter(key, required)
+        if value is not None and value != expected:
+            raise PromotionError(
+                f"{self.env.name}: SSM parameter {self.env.names.ssm_parameter(key)} is {value!r}, but the platform "
+                f"names it {expected!r} in account {self.account}; refusing to use it (was the parameter changed "
+                "by hand, or is this the wrong account?)"
+            )
+        return value
+
     @cached_property
     def registry_bucket(self) -> str:
-        return str(self.parameter(naming.SSM_REGISTRY_BUCKET))
+        return str(self._expected(naming.SSM_REGISTRY_BUCKET, self.env.names.registry_bucket(self.account)))
 
     @cached_property
     def ledger_table(self) -> str:
-        return str(self.parameter(naming.SSM_LEDGER_TABLE))
+        return str(self._expected(naming.SSM_LEDGER_TABLE, self.env.names.ledger_table()))
+
+    @cached_property
+    def ledger_archive_bucket(self) -> str:
+        return str(self._expected(naming.SSM_LEDGER_ARCHIVE_BUCKET, self.env.names.ledger_archive_bucket(self.account)))
 
     @cached_property
     def kms_key_arn(self) -> str | None:
-        return self.parameter(naming.SSM_KMS_KEY_ARN, required=False)
+        value = self.parameter(naming.SSM_KMS_KEY_ARN, required=False)
+        prefix = f"arn:{self.partition}:kms:{self.env.region}:{self.account}:key/"
+        if value is not None and not value.startswith(prefix):
+            raise PromotionError(
+                f"{self.env.name}: SSM parameter {self.env.names.ssm_parameter(naming.SSM_KMS_KEY_ARN)} is "
+                f"{value!r}, not a key of account {self.account} in {self.env.region} ({prefix}...); refusing to use it"
+            )
+        return value
+
+    def role_arn(self, duty: str) -> str | None:
+        """The ARN of a duty's role, when the environment publishes it (pulumi up does)."""
+        name = self.env.names.access_role(duty)
+        expected = f"arn:{self.partition}:iam::{self.account}:role/{name}"
+        return self._expected(naming.ssm_access_role_key(duty), expected, required=False)
 
     def model_package_group(self, model: str) -> str:
-        found = self.parameter(naming.ssm_model_package_group_key(model), required=False)
-        return found or self.env.names.model_package_group(model)
+        expected = self.env.names.model_package_group(model)
+        return self._expected(naming.ssm_model_package_group_key(model), expected, required=False) or expected
 
     def endpoint_alarms(self, endpoint: str) -> list[str]:
         """Alarm names of an endpoint, from its SSM parameter (written by the components)."""
-        text = self.parameter(naming.ssm_endpoint_key(endpoint), required=False)
+        key = naming.ssm_endpoint_key(endpoint)
+        text = self.parameter(key, required=False)
         if text is None:
             return []
         try:
-            return [str(a) for a in json.loads(text).get("alarms", [])]
+            alarms = [str(a) for a in json.loads(text).get("alarms", [])]
         except (ValueError, AttributeError):
             raise PromotionError(
-                f"{self.env.name}: SSM parameter {self.env.names.ssm_parameter(naming.ssm_endpoint_key(endpoint))} "
-                "is not the JSON object the components write"
+                f"{self.env.name}: SSM parameter {self.env.names.ssm_parameter(key)} is not the JSON object the "
+                "components write"
             ) from None
+        expected = {self.env.names.alarm(endpoint, m) for m in naming.ENDPOINT_ALARM_METRICS}
+        foreign = sorted(set(alarms) - expected)
+        if foreign:
+            raise PromotionError(
+                f"{self.env.name}: SSM parameter {self.env.names.ssm_parameter(key)} lists alarms the platform does "
+                f"not create for endpoint '{endpoint}': {', '.join(foreign)}; refusing to use it"
+            )
+        return alarms
 
     def encryption_args(self) -> dict[str, str]:
         """Server-side encryption with the environment's KMS key, when it publishes one."""

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mlplatform import naming
-from mlplatform.promotion import artifacts, packages
+from mlplatform.promotion import artifacts
 from mlplatform.promotion import manifest as manifests
 from mlplatform.promotion.aws import Aws, aws_errors
 from mlplatform.promotion.errors import PromotionError
+from mlplatform.spec.environments import is_production
 
 if TYPE_CHECKING:
     from mlplatform.promotion.manifest import Manifest
@@ -67,12 +68,17 @@ def order_failure(order: list[str], source: str, target: str, skip_order: bool, 
             return f"order gate: {env} is not an environment of the platform ({', '.join(order)})"
     if order.index(target) == order.index(source) + 1:
         return None
+    expected = order[order.index(source) + 1] if order.index(source) + 1 < len(order) else None
+    nxt = f"the next environment after {source} is {expected}" if expected else f"{source} is the last environment"
+    if is_production(target):
+        return (
+            f"order gate: environments are promoted in order ({' -> '.join(order)}); {nxt}, not {target}, "
+            f"and no environment is skipped on the way into production ({target})"
+        )
     if skip_order:
         if not reason or not reason.strip():
             return "order gate: --skip-order needs --reason saying why"
         return None
-    expected = order[order.index(source) + 1] if order.index(source) + 1 < len(order) else None
-    nxt = f"the next environment after {source} is {expected}" if expected else f"{source} is the last environment"
     return (
         f"order gate: environments are promoted in order ({' -> '.join(order)}); {nxt}, not {target} "
         "(use --skip-order --reason TEXT to override)"
@@ -87,21 +93,6 @@ def alarm_failures(env: str, states: dict[str, str | None]) -> list[str]:
         elif state == "ALARM":
             failures.append(f"alarm gate: alarm {name} in {env} is in ALARM")
     return failures
-
-
-def approval_failure(status: str | None, approval_env: str, target: str, model: str, version: str) -> str | None:
-    if status == packages.APPROVED:
-        return None
-    how = f"`mlplatform approve {model} --env {approval_env} --version {version} --by NAME --reason TEXT`"
-    if status is None:
-        return (
-            f"approval gate: {target} requires {model} {version} to be approved in {approval_env}, "
-            f"where it has no model package; promote it to {approval_env} and run {how}"
-        )
-    return (
-        f"approval gate: {target} requires {model} {version} to be approved in {approval_env}; "
-        f"its model package there is {status}; run {how}"
-    )
 
 
 # --- checks against AWS ---------------------------------------------------------------------
@@ -148,10 +139,3 @@ def check_alarms(aws: Aws, model: str) -> list[str]:
             for alarm in cw.describe_alarms(AlarmNames=names[start : start + 100]).get("MetricAlarms", []):
                 states[alarm["AlarmName"]] = alarm["StateValue"]
     return alarm_failures(aws.env.name, states)
-
-
-def check_approval(approval_aws: Aws, target: str, model: str, version: str) -> list[str]:
-    failure = approval_failure(
-        packages.status(approval_aws, model, version), approval_aws.env.name, target, model, version
-    )
-    return [failure] if failure else []

@@ -1,8 +1,13 @@
 """A lock per model and target environment: an S3 object created with If-None-Match.
 
-Created before anything changes, deleted on every exit path (context manager). A process
-killed with SIGKILL cannot delete it: the next run reports it as stale, naming the holder, and
-`mlplatform unlock --force` removes it after checking that the holder is not alive here.
+Created before anything changes, deleted on every exit path (context manager). While held, a
+heartbeat rewrites it every HEARTBEAT_SECONDS (If-Match on its ETag, so a holder whose lock was
+taken away notices and stops before changing anything). A process killed with SIGKILL cannot
+delete it: the next run reports it as stale, naming the holder.
+
+`mlplatform unlock --force` never removes a lock whose holder is alive: on this host that is
+checked with the process id; on another host, a heartbeat younger than LEASE_SECONDS means the
+holder is alive (a promotion in progress keeps it fresh), and the lock stays.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import json
 import os
 import socket
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -23,6 +29,9 @@ from mlplatform.promotion.aws import Aws, aws_errors, error_code
 from mlplatform.promotion.errors import LockHeld, PromotionError
 from mlplatform.promotion.ledger import now
 
+HEARTBEAT_SECONDS = 20.0
+LEASE_SECONDS = 90.0
+
 
 @dataclass
 class LockInfo:
@@ -31,10 +40,11 @@ class LockInfo:
     host: str
     pid: int
     at: str
+    heartbeat: str = ""  # last renewal; empty for locks written before heartbeats
     key: str = ""
 
     def alive(self) -> bool | None:
-        """True/False when the holder runs on this host; None when that cannot be told."""
+        """True/False when the holder runs on this host; None when that cannot be told here."""
         if self.host != socket.gethostname():
             return None
         try:
@@ -45,18 +55,32 @@ class LockInfo:
             return True
         return True
 
+    def heartbeat_age(self) -> float:
+        return _age(self.heartbeat or self.at)
+
     def age_seconds(self) -> float:
-        try:
-            started = datetime.strptime(self.at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-        except ValueError:
-            return 0.0
-        return (datetime.now(UTC) - started).total_seconds()
+        return _age(self.at)
+
+    def live(self) -> bool:
+        """Whether the holder must be presumed alive: running here, or elsewhere with a fresh heartbeat."""
+        alive = self.alive()
+        if alive is not None:
+            return alive
+        return self.heartbeat_age() < LEASE_SECONDS
 
     def describe(self) -> str:
         return (
             f"'{self.operation}' by {self.user} on {self.host} (pid {self.pid}) since {self.at} "
             f"({int(self.age_seconds())} s ago)"
         )
+
+
+def _age(stamp: str) -> float:
+    try:
+        started = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    except ValueError:
+        return float("inf")
+    return (datetime.now(UTC) - started).total_seconds()
 
 
 def read(aws: Aws, model: str) -> LockInfo | None:
@@ -70,52 +94,98 @@ def read(aws: Aws, model: str) -> LockInfo | None:
             raise
     try:
         data: dict[str, Any] = json.loads(body)
-        return LockInfo(**{k: data[k] for k in ("operation", "user", "host", "pid", "at")}, key=key)
+        info = LockInfo(**{k: data[k] for k in ("operation", "user", "host", "pid", "at")}, key=key)
+        info.heartbeat = str(data.get("heartbeat") or "")
+        return info
     except (ValueError, KeyError, TypeError):
-        return LockInfo("unknown", "unknown", "unknown", 0, "", key)
+        return LockInfo("unknown", "unknown", "unknown", 0, "", key=key)
 
 
 def held_message(aws: Aws, model: str, info: LockInfo) -> str:
     env = aws.env.name
     unlock = f"mlplatform unlock {model} --env {env} --force"
     alive = info.alive()
-    if alive is False:
+    if alive is False or (alive is None and not info.live()):
+        why = (
+            "that process is no longer running"
+            if alive is False
+            else f"its heartbeat stopped {int(info.heartbeat_age())} s ago"
+        )
         return (
-            f"{env}: {model} is locked by {info.describe()}; that process is no longer running: the lock is stale. "
+            f"{env}: {model} is locked by {info.describe()}; {why}: the lock is stale. "
             f"Nothing was changed. Remove it with `{unlock}` and run again"
         )
-    if alive is True:
-        return (
-            f"{env}: {model} is locked by {info.describe()}; another promotion is in progress. "
-            "Nothing was changed; wait for it to finish"
-        )
     return (
-        f"{env}: {model} is locked by {info.describe()}; another promotion may be in progress. "
-        f"Nothing was changed. If that process is gone, the lock is stale: remove it with `{unlock}`"
+        f"{env}: {model} is locked by {info.describe()}; another promotion is in progress. "
+        "Nothing was changed; wait for it to finish"
     )
 
 
+class Held:
+    """A lock this process holds; `lost` is set if the heartbeat finds it taken away."""
+
+    def __init__(self, aws: Aws, info: LockInfo, etag: str) -> None:
+        self.aws, self.info, self.etag = aws, info, etag
+        self.lost: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="mlplatform-lock-heartbeat", daemon=True)
+
+    def _body(self) -> bytes:
+        return json.dumps({k: v for k, v in asdict(self.info).items() if k != "key"}).encode()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            self.info.heartbeat = now()
+            try:
+                done = self.aws.s3.put_object(
+                    Bucket=self.aws.registry_bucket,
+                    Key=self.info.key,
+                    Body=self._body(),
+                    IfMatch=self.etag,
+                    **self.aws.encryption_args(),
+                )
+                self.etag = done["ETag"]
+            except Exception as exc:
+                if error_code(exc) in ("PreconditionFailed", "NoSuchKey", "ConditionalRequestConflict"):
+                    self.lost = "the promotion lock was removed or replaced by another process"
+                    return
+
+    def check(self) -> None:
+        """Raise before a change if the lock is no longer ours."""
+        if self.lost:
+            raise PromotionError(f"{self.aws.env.name}: {self.lost}; stopped before changing anything more")
+
+
 @contextmanager
-def hold(aws: Aws, model: str, operation: str) -> Iterator[LockInfo]:
-    info = LockInfo(operation, getpass.getuser(), socket.gethostname(), os.getpid(), now(), naming.lock_key(model))
-    body = json.dumps({k: v for k, v in asdict(info).items() if k != "key"}).encode()
+def hold(aws: Aws, model: str, operation: str) -> Iterator[Held]:
+    stamp = now()
+    info = LockInfo(
+        operation, getpass.getuser(), socket.gethostname(), os.getpid(), stamp, stamp, naming.lock_key(model)
+    )
     bucket = aws.registry_bucket
+    holder = Held(aws, info, "")
     with aws_errors(f"{aws.env.name}: taking lock s3://{bucket}/{info.key}"):
         try:
-            aws.s3.put_object(Bucket=bucket, Key=info.key, Body=body, IfNoneMatch="*", **aws.encryption_args())
+            done = aws.s3.put_object(
+                Bucket=bucket, Key=info.key, Body=holder._body(), IfNoneMatch="*", **aws.encryption_args()
+            )
         except aws.s3.exceptions.ClientError as exc:
             if error_code(exc) not in ("PreconditionFailed", "ConditionalRequestConflict"):
                 raise
-            holder = read(aws, model)
-            if holder is None:  # released in between
+            current = read(aws, model)
+            if current is None:  # released in between
                 raise LockHeld(
                     f"{aws.env.name}: {model} was locked by another promotion a moment ago; "
                     "nothing was changed, run again"
                 ) from None
-            raise LockHeld(held_message(aws, model, holder)) from None
+            raise LockHeld(held_message(aws, model, current)) from None
+    holder.etag = done["ETag"]
+    holder._thread.start()
     try:
-        yield info
+        yield holder
     finally:
+        holder._stop.set()
+        holder._thread.join(timeout=5)
         release(aws, info)
 
 
@@ -128,7 +198,7 @@ def release(aws: Aws, info: LockInfo) -> None:
 
 
 def remove(aws: Aws, model: str, force: bool) -> LockInfo | None:
-    """Remove a stale lock. A lock whose holder is alive on this host is never removed."""
+    """Remove a stale lock. A lock whose holder is alive, here or elsewhere, is never removed."""
     info = read(aws, model)
     if info is None:
         return None
@@ -136,6 +206,12 @@ def remove(aws: Aws, model: str, force: bool) -> LockInfo | None:
         raise PromotionError(
             f"{aws.env.name}: {model} is locked by {info.describe()}, which is still running; "
             "a live lock is never removed"
+        )
+    if info.alive() is None and info.live():
+        raise PromotionError(
+            f"{aws.env.name}: {model} is locked by {info.describe()} on another host, whose heartbeat is "
+            f"{int(info.heartbeat_age())} s old: it is alive as far as can be known from here, and a live lock is "
+            f"never removed. A lock whose heartbeat is older than {int(LEASE_SECONDS)} s is stale and can be removed"
         )
     if not force:
         raise PromotionError(f"{aws.env.name}: {model} is locked by {info.describe()}; pass --force to remove it")

@@ -1,13 +1,18 @@
 """The manifest of a model version: what was registered, by whom, and its checksums.
 
-Stored as JSON next to the artifact (naming.manifest_key). Registration writes it with
-If-None-Match, so a version, once registered, is never overwritten; promotion writes a copy
-into the target registry recording where it came from.
+Stored as JSON next to the artifact (naming.manifest_key), written with If-None-Match like
+everything under models/: a version, once in a registry, is never overwritten. Promotion writes
+a copy into the target registry recording where it came from; a re-run finds it and checks it
+describes the same bytes.
+
+The serving image is pinned by digest (`repo@sha256:...`): a tag can be moved to other bytes
+after a version was approved, a digest cannot.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -17,6 +22,20 @@ from mlplatform.promotion.aws import Aws, aws_errors, error_code
 from mlplatform.promotion.errors import PromotionError
 
 SCHEMA = 1
+_PINNED = re.compile(r"^[^\s@]+@sha256:[0-9a-f]{64}$")
+
+
+def image_problem(image: str) -> str | None:
+    """Why an image reference cannot be registered or approved, or None if it is pinned by digest."""
+    if _PINNED.match(image):
+        return None
+    repo = image.split("@", 1)[0].rsplit(":", 1)[0] if "/" in image else image
+    return (
+        f"image {image} is not pinned by digest: a tag can later point at other bytes than the ones approved. "
+        f"Pass --image {repo}@sha256:<digest> (`docker buildx imagetools inspect {image}`, or "
+        "`aws ecr describe-images --repository-name REPO --image-ids imageTag=TAG "
+        "--query 'imageDetails[0].imageDigest'`)"
+    )
 
 
 @dataclass
@@ -43,6 +62,11 @@ class Manifest:
     @property
     def digest(self) -> Digest:
         return Digest(self.sha256, self.size, self.part_size, list(self.part_sha256))
+
+    def same_version(self, other: Manifest) -> bool:
+        """Whether two manifests describe the same bytes and image (provenance fields may differ)."""
+        fields = ("model", "version", "filename", "sha256", "size", "part_size", "part_sha256", "image")
+        return all(getattr(self, f) == getattr(other, f) for f in fields)
 
     @property
     def key(self) -> str:
@@ -76,9 +100,10 @@ def read(aws: Aws, model: str, version: str) -> Manifest | None:
     return Manifest.from_json(body.decode("utf-8"), f"s3://{bucket}/{key}")
 
 
-def write(aws: Aws, manifest: Manifest, exclusive: bool) -> None:
+def write(aws: Aws, manifest: Manifest, adopt_same: bool = False) -> None:
+    """Write the manifest once. With `adopt_same`, an existing manifest of the same bytes (a
+    promotion run again) is accepted; any other existing manifest is refused."""
     bucket, key = aws.registry_bucket, naming.manifest_key(manifest.model, manifest.version)
-    args: dict[str, Any] = {"IfNoneMatch": "*"} if exclusive else {}
     with aws_errors(f"{aws.env.name}: writing s3://{bucket}/{key}"):
         try:
             aws.s3.put_object(
@@ -86,15 +111,24 @@ def write(aws: Aws, manifest: Manifest, exclusive: bool) -> None:
                 Key=key,
                 Body=manifest.to_json().encode(),
                 ContentType="application/json",
-                **args,
+                IfNoneMatch="*",
+                ChecksumAlgorithm="SHA256",
                 **aws.encryption_args(),
             )
+            return
         except aws.s3.exceptions.ClientError as exc:
-            if exclusive and error_code(exc) in ("PreconditionFailed", "ConditionalRequestConflict"):
-                raise PromotionError(
-                    f"{aws.env.name}: {manifest.model} version {manifest.version} is already registered"
-                ) from None
-            raise
+            if error_code(exc) not in ("PreconditionFailed", "ConditionalRequestConflict"):
+                raise
+    existing = read(aws, manifest.model, manifest.version) if adopt_same else None
+    if existing is not None and existing.same_version(manifest):
+        return
+    if not adopt_same:
+        raise PromotionError(f"{aws.env.name}: {manifest.model} version {manifest.version} is already registered")
+    raise PromotionError(
+        f"{aws.env.name}: s3://{bucket}/{key} already exists and describes other bytes than {manifest.model} "
+        f"{manifest.version} being promoted (sha256 {getattr(existing, 'sha256', '?')}, not {manifest.sha256}); "
+        "registry keys are write-once and mlplatform did not write this one: investigate before promoting"
+    )
 
 
 def versions(aws: Aws, model: str) -> list[str]:

@@ -1,27 +1,44 @@
-"""promote, rollback, approve, history, status and unlock.
+"""promote and rollback.
 
-The order of a promotion is what makes it all-or-nothing: gates (read-only) -> lock ->
-server-side copy and model package in the target (idempotent, invisible to deployments) ->
-stack file (atomic replace) -> ledger entry (conditional put). If the ledger write fails the
-stack file is put back, so a failure before the ledger leaves both as they were, and a re-run
-finds the copy already done and completes.
+The order of a promotion is what makes it all-or-nothing: gates (read-only) -> lock -> gates
+again under the lock -> write-once copy and model package in the target (invisible to
+deployments) -> stack file (atomic replace) -> ledger entry (write-once copy, then table). If
+the ledger write fails the stack file is put back, so a failure before the ledger leaves both
+as they were, and a re-run finds the copy already done and completes.
+
+`plan` checks everything and changes nothing; the CLI shows that plan and asks before `run`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mlplatform.promotion import artifacts, gates, lock, packages, stackfile
+from mlplatform.promotion import approvals, artifacts, gates, lock, packages, stackfile, transfer
 from mlplatform.promotion import manifest as manifests
 from mlplatform.promotion.aws import Aws
 from mlplatform.promotion.checkpoints import checkpoint
-from mlplatform.promotion.common import ProgressFactory, caller_identity, current_user, no_progress
+from mlplatform.promotion.common import ProgressFactory, no_progress
 from mlplatform.promotion.errors import GateFailed, PromotionError
+from mlplatform.promotion.identity import Identity, check_claim
 from mlplatform.promotion.ledger import DEPLOYING, Entry, Ledger, now
 from mlplatform.promotion.project import Environment, Project
 from mlplatform.stack_config import PromotedModel
 from mlplatform.stack_config import read as read_stack
+
+
+@dataclass
+class Journal:
+    """What a command has changed so far: the message after an interruption says it."""
+
+    changed: list[str] = field(default_factory=list)
+    rerun: str = ""
+
+    def describe(self) -> str:
+        if not self.changed:
+            return "nothing was changed"
+        return f"{'; '.join(self.changed)}. {self.rerun}".strip()
 
 
 @dataclass
@@ -37,13 +54,26 @@ class Outcome:
     gates: list[str] = field(default_factory=list)
     uri: str | None = None
     sha256: str | None = None
+    image: str | None = None
     stack_file: str | None = None
+    production: bool = False
+    by: str | None = None
+    identity: str | None = None
+    approval: dict[str, Any] | None = None
     entry: Entry | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "entry"}
         data["ledger_seq"] = self.entry.seq if self.entry else None
         return data
+
+
+@dataclass
+class Plan:
+    """A promotion or rollback whose gates all passed; nothing has changed yet."""
+
+    outcome: Outcome
+    run: Callable[[Journal, ProgressFactory], Outcome]
 
 
 def _stack_version(env: Environment, model: str) -> str | None:
@@ -63,12 +93,123 @@ def default_version(aws: Aws, model: str) -> str:
     raise PromotionError(f"{aws.env.name}: no version of {model} is registered; run `mlplatform register` first")
 
 
-def _approval_env(project: Project, target: Environment, model: str) -> Environment | None:
-    """Promoting into the last environment (prod) needs approval in the one before it (staging)."""
-    order = target.order
-    if not target.is_last or len(order) < 2:
-        return None
-    return project.environment(model, order[-2])
+def _approval_aws(project: Project, target: Environment, model: str) -> Aws | None:
+    name = target.approval_env
+    if target.is_production and name is None:
+        raise PromotionError(
+            f"{target.name} is production, and no environment before it ({', '.join(target.order)}) can hold "
+            "the approval it needs"
+        )
+    return Aws(project.environment(model, name)) if name else None
+
+
+def plan_promotion(
+    project: Project,
+    model: str,
+    source: str,
+    target: str,
+    version: str | None = None,
+    by: str | None = None,
+    reason: str | None = None,
+    skip_order: bool = False,
+    by_option: str = "--by",
+) -> Plan:
+    src, dst = project.environment(model, source), project.environment(model, target)
+    if src.platform_name != dst.platform_name:
+        raise PromotionError(f"{source} and {target} belong to different platforms")
+    src_aws, dst_aws = Aws(src), Aws(dst)
+    who = dst_aws.identity
+    check_claim(by, who, by_option)
+    version = version or default_version(src_aws, model)
+    outcome = Outcome("promote", model, version, target, from_env=source, production=dst.is_production)
+    outcome.stack_file, outcome.by, outcome.identity = str(dst.stack_path), who.person, who.arn
+    ledger = Ledger(dst_aws)
+    if _already(dst, ledger, model, version):
+        outcome.already = True
+        return Plan(outcome, lambda _journal, _progress: outcome)
+    approval_aws = _approval_aws(project, dst, model)
+
+    def check() -> tuple[manifests.Manifest, gates.GateReport, approvals.Decision | None]:
+        report = gates.GateReport()
+        failure = gates.order_failure(dst.order, source, target, skip_order, reason)
+        report.check("order", [failure] if failure else [])
+        manifest, failures = gates.check_artifact(src_aws, model, version)
+        if manifest is not None:
+            problem = manifests.image_problem(manifest.image)
+            failures += [f"image gate: {problem}"] if problem and dst.is_production else []
+        report.check("version exists and checksum matches", failures)
+        if manifest is not None:
+            report.check(
+                "metrics", gates.metric_failures(manifest.metrics, dst.gates_for(model), target, model, version)
+            )
+        report.check("no alarm in ALARM", gates.check_alarms(src_aws, model))
+        decision = None
+        if approval_aws is not None and manifest is not None:
+            failures, decision = approvals.gate(approval_aws, target, model, version, manifest, who)
+            report.check(f"approved in {approval_aws.env.name} by another person, for these bytes", failures)
+        if report.failed:
+            raise GateFailed(f"promote {model} {version} {source} -> {target}", report.failed)
+        assert manifest is not None
+        return manifest, report, decision
+
+    manifest, report, decision = check()
+    _fill(outcome, manifest, dst_aws, report, decision)
+    outcome.previous_version = _stack_version(dst, model)
+
+    def run(journal: Journal, progress: ProgressFactory) -> Outcome:
+        with lock.hold(dst_aws, model, f"promote {model} {version} {source} -> {target}") as held:
+            if _already(dst, ledger, model, version):
+                outcome.already = True
+                return outcome
+            current, report, decision = check()  # again, under the lock: nothing changed in between
+            _fill(outcome, current, dst_aws, report, decision)
+            outcome.previous_version = _stack_version(dst, model)
+            held.check()
+            _copy_into(src_aws, dst_aws, current, progress)
+            journal.changed.append(f"the artifact was copied to {outcome.uri} (deployments do not see it yet)")
+            journal.rerun = f"Run `mlplatform promote {model} --from {source} --to {target} --version {version}` again"
+            target_manifest = replace(current, promoted_from=source, promoted_at=now())
+            target_manifest.model_package_arn = packages.ensure(dst_aws, current, str(outcome.uri))
+            manifests.write(dst_aws, target_manifest, adopt_same=True)
+            held.check()
+            outcome.entry = _record(
+                dst,
+                dst_aws,
+                ledger,
+                current,
+                str(outcome.uri),
+                Entry(
+                    action="promote",
+                    model=model,
+                    version=version,
+                    env=target,
+                    by=who.person,
+                    at=now(),
+                    reason=reason or "",
+                    from_env=source,
+                    previous_version=outcome.previous_version,
+                    gates=report.passed,
+                    approval=outcome.approval,
+                ),
+                who,
+                journal,
+            )
+        return outcome
+
+    return Plan(outcome, run)
+
+
+def _fill(
+    outcome: Outcome,
+    manifest: manifests.Manifest,
+    aws: Aws,
+    report: gates.GateReport,
+    decision: approvals.Decision | None,
+) -> None:
+    outcome.gates = report.passed
+    outcome.uri = manifest.uri(aws.registry_bucket)
+    outcome.sha256, outcome.image = manifest.sha256, manifest.image
+    outcome.approval = decision.reference if decision else None
 
 
 def promote(
@@ -83,71 +224,12 @@ def promote(
     dry_run: bool = False,
     progress: ProgressFactory = no_progress,
 ) -> Outcome:
-    src, dst = project.environment(model, source), project.environment(model, target)
-    if src.platform.name != dst.platform.name:
-        raise PromotionError(f"{source} and {target} belong to different platforms")
-    src_aws, dst_aws = Aws(src), Aws(dst)
-    version = version or default_version(src_aws, model)
-    outcome = Outcome("promote", model, version, target, from_env=source, dry_run=dry_run)
-    outcome.stack_file = str(dst.stack_path)
-    ledger = Ledger(dst_aws)
-    if _already(dst, ledger, model, version):
-        outcome.already = True
-        return outcome
-
-    report = gates.GateReport()
-    failure = gates.order_failure(dst.order, source, target, skip_order, reason)
-    report.check("order", [failure] if failure else [])
-    manifest, failures = gates.check_artifact(src_aws, model, version)
-    report.check("version exists and checksum matches", failures)
-    if manifest is not None:
-        report.check(
-            "metrics",
-            gates.metric_failures(manifest.metrics, dst.gates_for(model), target, model, version),
-        )
-    report.check("no alarm in ALARM", gates.check_alarms(src_aws, model))
-    approval = _approval_env(project, dst, model)
-    if approval is not None:
-        report.check(f"approved in {approval.name}", gates.check_approval(Aws(approval), target, model, version))
-    if report.failed:
-        raise GateFailed(f"promote {model} {version} {source} -> {target}", report.failed)
-    assert manifest is not None
-    outcome.gates = report.passed
-    outcome.uri = manifest.uri(dst_aws.registry_bucket)
-    outcome.sha256 = manifest.sha256
-    outcome.previous_version = _stack_version(dst, model)
+    """Plan and run a promotion in one call (the CLI plans, shows, asks, then runs)."""
+    plan = plan_promotion(project, model, source, target, version, by, reason, skip_order)
     if dry_run:
-        return outcome
-
-    with lock.hold(dst_aws, model, f"promote {model} {version} {source} -> {target}"):
-        if _already(dst, ledger, model, version):
-            outcome.already = True
-            return outcome
-        outcome.previous_version = _stack_version(dst, model)
-        _copy_into(src_aws, dst_aws, manifest, progress)
-        target_manifest = replace(manifest, promoted_from=source, promoted_at=now())
-        target_manifest.model_package_arn = packages.ensure(dst_aws, manifest, outcome.uri)
-        manifests.write(dst_aws, target_manifest, exclusive=False)
-        outcome.entry = _record(
-            dst,
-            dst_aws,
-            ledger,
-            manifest,
-            outcome.uri,
-            Entry(
-                action="promote",
-                model=model,
-                version=version,
-                env=target,
-                by=by or current_user(),
-                at=now(),
-                reason=reason or "",
-                from_env=source,
-                previous_version=outcome.previous_version,
-                gates=report.passed,
-            ),
-        )
-    return outcome
+        plan.outcome.dry_run = True
+        return plan.outcome
+    return plan.run(Journal(), progress)
 
 
 def _already(env: Environment, ledger: Ledger, model: str, version: str) -> bool:
@@ -163,32 +245,54 @@ def _copy_into(src: Aws, dst: Aws, manifest: manifests.Manifest, progress: Progr
     except PromotionError:
         pass
     with progress(f"copying {manifest.filename} to {dst.env.name} (server-side)", manifest.size) as advance:
-        artifacts.copy(
-            dst.s3,
-            (src.registry_bucket, manifest.key),
-            dst.registry_bucket,
-            manifest.key,
-            manifest.digest,
-            dst.encryption_args(),
-            advance,
-            what,
-            source_client=src.s3,
-        )
+        try:
+            transfer.copy(
+                dst.s3,
+                (src.registry_bucket, manifest.key),
+                dst.registry_bucket,
+                manifest.key,
+                manifest.size,
+                manifest.part_size,
+                dst.encryption_args(),
+                advance,
+                what,
+            )
+        except transfer.AlreadyExists as exc:
+            raise PromotionError(
+                f"{exc}: it does not match {manifest.model} {manifest.version}'s manifest; something other than "
+                "mlplatform wrote it: investigate before promoting"
+            ) from None
+    artifacts.verify(dst.s3, dst.registry_bucket, manifest.key, manifest.digest, what)
 
 
-def _record(env: Environment, aws: Aws, ledger: Ledger, manifest: manifests.Manifest, uri: str, entry: Entry) -> Entry:
+def _record(
+    env: Environment,
+    aws: Aws,
+    ledger: Ledger,
+    manifest: manifests.Manifest,
+    uri: str,
+    entry: Entry,
+    who: Identity,
+    journal: Journal,
+) -> Entry:
     """Stack file, then ledger; the stack file is put back if the ledger write fails. The
     entry's artifact fields (checksum, image) and the caller identity are filled in here."""
-    entry = replace(entry, uri=uri, sha256=manifest.sha256, image=manifest.image, identity=caller_identity(aws))
+    entry = replace(entry, uri=uri, sha256=manifest.sha256, image=manifest.image, identity=who.arn)
     checkpoint("before-stack-file")
     promoted = PromotedModel(entry.version, uri, manifest.sha256, manifest.image)
     old = stackfile.update(env.stack_path, entry.model, promoted)
     try:
         checkpoint("before-ledger")
-        return ledger.append(entry)
+        recorded = ledger.append(entry)
     except BaseException:
         stackfile.restore(env.stack_path, old)
         raise
+    journal.changed = [
+        f"{entry.action} of {entry.model} {entry.version} in {env.name} is recorded (ledger entry "
+        f"{recorded.seq}, {env.stack_path.name})"
+    ]
+    journal.rerun = f"Deploy it with `pulumi up -s {env.stack.stack}`"
+    return recorded
 
 
 def deployed_stack(entries: list[Entry]) -> list[str]:
@@ -205,18 +309,22 @@ def deployed_stack(entries: list[Entry]) -> list[str]:
     return stack
 
 
-def rollback(
+def plan_rollback(
     project: Project,
     model: str,
     env_name: str,
     to_version: str | None = None,
     by: str | None = None,
     reason: str | None = None,
-) -> Outcome:
+) -> Plan:
     """Back to the version before the current one (or `to_version`), with the promotion gates
-    minus metrics. The alarm gate is not applied: alarms firing are why one rolls back."""
+    minus metrics. The alarm gate is not applied: alarms firing are why one rolls back. In
+    production the version must still be approved for its bytes; the approver may be the one
+    rolling back (a rollback restores what two people already let through)."""
     env = project.environment(model, env_name)
     aws = Aws(env)
+    who = aws.identity
+    check_claim(by, who)
     ledger = Ledger(aws)
     entries = ledger.entries(model)
     history = deployed_stack(entries)
@@ -228,7 +336,7 @@ def rollback(
         if len(history) < 2:
             raise PromotionError(
                 f"{env_name}: the ledger has no version of {model} before {current or 'the current one'} "
-                "to roll back to; pass --to-version"
+                "to roll back to; pass --version"
             )
         to_version = history[-2]
     elif to_version not in {e.version for e in entries if e.action in DEPLOYING} | {
@@ -237,122 +345,64 @@ def rollback(
         raise PromotionError(f"{env_name}: {model} {to_version} was never deployed there (see `mlplatform history`)")
     if to_version == current:
         raise PromotionError(f"{env_name}: {model} {to_version} is the current version")
-    outcome = Outcome("rollback", model, to_version, env_name, previous_version=current)
-    outcome.stack_file = str(env.stack_path)
-    report = gates.GateReport()
-    manifest, failures = gates.check_artifact(aws, model, to_version)
-    report.check("version exists and checksum matches", failures)
-    approval = _approval_env(project, env, model)
-    if approval is not None:
-        report.check(f"approved in {approval.name}", gates.check_approval(Aws(approval), env_name, model, to_version))
-    if report.failed:
-        raise GateFailed(f"rollback {model} in {env_name} to {to_version}", report.failed)
-    assert manifest is not None
-    outcome.gates = report.passed
-    outcome.uri = manifest.uri(aws.registry_bucket)
-    outcome.sha256 = manifest.sha256
-    with lock.hold(aws, model, f"rollback {model} {current} -> {to_version} in {env_name}"):
-        outcome.entry = _record(
-            env,
-            aws,
-            ledger,
-            manifest,
-            outcome.uri,
-            Entry(
-                action="rollback",
-                model=model,
-                version=to_version,
-                env=env_name,
-                by=by or current_user(),
-                at=now(),
-                reason=reason or "",
-                previous_version=current,
-                gates=report.passed,
-            ),
-        )
-    return outcome
+    target = to_version
+    outcome = Outcome("rollback", model, target, env_name, previous_version=current, production=env.is_production)
+    outcome.stack_file, outcome.by, outcome.identity = str(env.stack_path), who.person, who.arn
+    approval_aws = _approval_aws(project, env, model)
+
+    def check() -> tuple[manifests.Manifest, gates.GateReport, approvals.Decision | None]:
+        report = gates.GateReport()
+        manifest, failures = gates.check_artifact(aws, model, target)
+        report.check("version exists and checksum matches", failures)
+        decision = None
+        if approval_aws is not None and manifest is not None:
+            failures, decision = approvals.gate(approval_aws, env_name, model, target, manifest, who, False)
+            report.check(f"approved in {approval_aws.env.name}, for these bytes", failures)
+        if report.failed:
+            raise GateFailed(f"rollback {model} in {env_name} to {target}", report.failed)
+        assert manifest is not None
+        return manifest, report, decision
+
+    manifest, report, decision = check()
+    _fill(outcome, manifest, aws, report, decision)
+
+    def run(journal: Journal, progress: ProgressFactory) -> Outcome:
+        with lock.hold(aws, model, f"rollback {model} {current} -> {target} in {env_name}") as held:
+            current_manifest, report, decision = check()
+            _fill(outcome, current_manifest, aws, report, decision)
+            held.check()
+            outcome.entry = _record(
+                env,
+                aws,
+                ledger,
+                current_manifest,
+                str(outcome.uri),
+                Entry(
+                    action="rollback",
+                    model=model,
+                    version=target,
+                    env=env_name,
+                    by=who.person,
+                    at=now(),
+                    reason=reason or "",
+                    previous_version=current,
+                    gates=report.passed,
+                    approval=outcome.approval,
+                ),
+                who,
+                journal,
+            )
+        return outcome
+
+    return Plan(outcome, run)
 
 
-def approve(
-    project: Project, model: str, env_name: str, version: str, by: str, reason: str, reject: bool = False
-) -> Entry:
-    env = project.environment(model, env_name)
-    aws = Aws(env)
-    if manifests.read(aws, model, version) is None:
-        raise PromotionError(
-            f"{env_name}: {model} version {version} is not in the {env_name} registry; promote it there first"
-        )
-    status = packages.REJECTED if reject else packages.APPROVED
-    packages.set_status(aws, model, version, status, f"{by}: {reason}")
-    return Ledger(aws).append(
-        Entry(
-            action="reject" if reject else "approve",
-            model=model,
-            version=version,
-            env=env_name,
-            by=by,
-            at=now(),
-            reason=reason,
-            identity=caller_identity(aws),
-        )
-    )
-
-
-def history(project: Project, model: str, env_name: str | None = None) -> list[Entry]:
-    """Ledger entries of every environment serving the model, oldest first."""
-    envs = [project.environment(model, env_name)] if env_name else project.environments(model)
-    if not envs:
-        project.environment(model, "?")  # raises the "no blueprint serves" message
-    entries: list[Entry] = []
-    for env in envs:
-        entries.extend(Ledger(Aws(env)).entries(model))
-    return sorted(entries, key=lambda e: (e.at, e.seq))
-
-
-@dataclass
-class StatusRow:
-    env: str
-    platform: str
-    model: str
-    stack_version: str | None
-    ledger_version: str | None
-    by: str | None = None
-    at: str | None = None
-    ledger_error: str | None = None
-
-    @property
-    def drift(self) -> str | None:
-        if self.ledger_error:
-            return None
-        if self.ledger_version is None and self.stack_version is not None:
-            return f"the stack file has {self.stack_version}, the ledger records no promotion"
-        if self.ledger_version != self.stack_version:
-            return f"the stack file has {self.stack_version}, the ledger has {self.ledger_version}"
-        return None
-
-
-def status(project: Project, env_name: str | None = None) -> list[StatusRow]:
-    rows: list[StatusRow] = []
-    for env in project.environments(env=env_name):
-        stack_models = read_stack(env.stack_path).models
-        ledger: Ledger | None = Ledger(Aws(env))
-        for model in sorted(set(stack_models) | set(env.models())):
-            row = StatusRow(env.name, env.platform.name, model, getattr(stack_models.get(model), "version", None), None)
-            try:
-                if ledger is None:
-                    raise PromotionError("skipped")
-                deployed = ledger.deployed(model)
-            except PromotionError as exc:
-                row.ledger_error, ledger = str(exc), None  # one failure per environment is enough
-            else:
-                if deployed:
-                    row.ledger_version, row.by, row.at = deployed.version, deployed.by, deployed.at
-            rows.append(row)
-    if env_name and not rows:
-        raise PromotionError(f"no stack file in {project.root / 'stacks'} is for environment '{env_name}'")
-    return rows
-
-
-def unlock(project: Project, model: str, env_name: str, force: bool) -> lock.LockInfo | None:
-    env = project.environment(model, env_name)
-    return lock.remove(Aws(env), model, force)
+def rollback(
+    project: Project,
+    model: str,
+    env_name: str,
+    to_version: str | None = None,
+    by: str | None = None,
+    reason: str | None = None,
+) -> Outcome:
+    return plan_rollback(project, model, env_name, to_version, by, reason).run(Journal(), no_progress)

@@ -16,23 +16,43 @@ PENDING = "PendingManualApproval"
 
 
 def find(aws: Aws, model: str, version: str) -> dict[str, Any] | None:
-    """The described package of `version` in the environment's group, or None."""
+    """The described package of `version` in the environment's group, or None. Two packages
+    claiming one version mean one was not created by mlplatform: that stops the command."""
     group = aws.model_package_group(model)
     sm = aws.client("sagemaker")
+    found: list[dict[str, Any]] = []
     with aws_errors(f"{aws.env.name}: listing model package group {group}"):
         for page in sm.get_paginator("list_model_packages").paginate(ModelPackageGroupName=group):
             for summary in page.get("ModelPackageSummaryList", []):
                 described = sm.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
                 props = described.get("CustomerMetadataProperties") or {}
                 if props.get(naming.MODEL_PACKAGE_VERSION_PROPERTY) == version:
-                    return dict(described)
-    return None
+                    found.append(dict(described))
+    if len(found) > 1:
+        arns = ", ".join(f"{p['ModelPackageArn']} ({p.get('ModelApprovalStatus')})" for p in found)
+        raise PromotionError(
+            f"{aws.env.name}: {len(found)} model packages in {group} claim to be {model} {version}: {arns}; "
+            "mlplatform creates one per version, so the others were created by hand: investigate and delete them"
+        )
+    return found[0] if found else None
 
 
 def ensure(aws: Aws, manifest: Manifest, uri: str) -> str:
     """The package ARN of the manifest's version, created (pending approval) if missing."""
     existing = find(aws, manifest.model, manifest.version)
     if existing:
+        containers = (existing.get("InferenceSpecification") or {}).get("Containers") or [{}]
+        found = (
+            containers[0].get("Image"),
+            containers[0].get("ModelDataUrl"),
+            (existing.get("CustomerMetadataProperties") or {}).get("mlplatform-sha256"),
+        )
+        if found != (manifest.image, uri, manifest.sha256):
+            raise PromotionError(
+                f"{aws.env.name}: model package {existing['ModelPackageArn']} says it is {manifest.model} "
+                f"{manifest.version} but names image {found[0]}, data {found[1]}, sha256 {found[2]}: it was not "
+                "created by mlplatform for these bytes; investigate before promoting"
+            )
         return str(existing["ModelPackageArn"])
     group = aws.model_package_group(manifest.model)
     with aws_errors(f"{aws.env.name}: creating a model package in {group}"):

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from mlplatform import naming
-from mlplatform.promotion import artifacts, packages
+from mlplatform.promotion import artifacts, packages, transfer
 from mlplatform.promotion import manifest as manifests
 from mlplatform.promotion.aws import Aws, aws_errors, error_code
-from mlplatform.promotion.common import ProgressFactory, caller_identity, current_user, no_progress
+from mlplatform.promotion.common import ProgressFactory, no_progress
 from mlplatform.promotion.errors import PromotionError
 from mlplatform.promotion.ledger import Entry, Ledger, now
 from mlplatform.promotion.manifest import Manifest
@@ -97,12 +97,21 @@ def register(
     progress: ProgressFactory = no_progress,
 ) -> Registered:
     env = project.environment(model, env_name)
+    if env.is_production:
+        raise PromotionError(
+            f"{env_name} is production: versions enter it only by promotion, with its gates and approval; "
+            f"register into {env.order[0]} and promote"
+        )
     image = image or next((e.image for e in env.endpoints_of(model) if e.image), None)
     if not image:
         raise PromotionError(
             f"{model}: no serving image: pass --image URI (the blueprint's endpoint for {model} sets none)"
         )
+    problem = manifests.image_problem(image)
+    if problem:
+        raise PromotionError(f"{model}: {problem}")
     aws = Aws(env)
+    who = aws.identity
     bucket = aws.registry_bucket
     part = artifacts.part_size()
     adopt = artifact.startswith("s3://")
@@ -129,22 +138,22 @@ def register(
         image=image,
         metrics=metrics,
         git_commit=git_commit(project.root),
-        registered_by=current_user(),
+        registered_by=who.person,
         registered_at=now(),
         registered_in=env.name,
         source_uri=artifact if adopt else str(Path(artifact).resolve()),
     )
     what = f"{env.name}: registering {model} {version}"
+    args = (bucket, manifest.key, digest.size, digest.part_size, aws.encryption_args())
     with progress(f"{'copying' if adopt else 'uploading'} {filename}", digest.size) as advance:
         if adopt:
-            artifacts.copy(
-                aws.s3, (src_bucket, src_key), bucket, manifest.key, digest, aws.encryption_args(), advance, what
-            )
+            transfer.copy(aws.s3, (src_bucket, src_key), *args, advance, what)
         else:
-            artifacts.upload(aws.s3, artifact, bucket, manifest.key, digest, aws.encryption_args(), advance, what)
+            transfer.upload(aws.s3, artifact, *args, advance, what)
+    artifacts.verify(aws.s3, bucket, manifest.key, digest, what)
     uri = manifest.uri(bucket)
     manifest.model_package_arn = packages.ensure(aws, manifest, uri)
-    manifests.write(aws, manifest, exclusive=True)
+    manifests.write(aws, manifest)
     Ledger(aws).append(
         Entry(
             action="register",
@@ -156,7 +165,7 @@ def register(
             uri=uri,
             sha256=manifest.sha256,
             image=image,
-            identity=caller_identity(aws),
+            identity=who.arn,
         )
     )
     return Registered(manifest, uri, env.name)

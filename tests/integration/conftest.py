@@ -23,8 +23,12 @@ from mlplatform.promotion import sandbox
 from tests.conftest import ROOT
 
 BLUEPRINT = ROOT / "blueprints" / "fraud_detection.py"
+RECS = ROOT / "blueprints" / "recommender_k8s.py"
 MODEL = "fraud-xgb"
-IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+IMAGE = (
+    "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost"
+    "@sha256:0e1cb3b1b3e9a47d3a0e0b2a9f4d8c6b5a4f3e2d1c0b9a8f7e6d5c4b3a291807"
+)
 GOOD_METRICS = '{"auc": 0.95, "logloss": 0.2}'
 
 
@@ -50,8 +54,8 @@ def emulator() -> Iterator[Emulator]:
         mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
         mp.setenv("AWS_CONFIG_FILE", os.devnull)
         mp.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
-        mp.setenv("MLPLATFORM_USER", "tester")
         for name in (
+            "MLPLATFORM_DUTY_ROLES",
             "AWS_PROFILE",
             "AWS_SESSION_TOKEN",
             "AWS_ROLE_ARN",
@@ -71,12 +75,36 @@ def environments() -> list[Any]:
     return sandbox.resolved_environments(str(BLUEPRINT))
 
 
+@pytest.fixture
+def both_platforms(emulator: Emulator, seeded: list[sandbox.Seeded]) -> list[sandbox.Seeded]:
+    """The Kubernetes example's environments too, for commands that read every stack file."""
+    return [*seeded, *sandbox.seed(sandbox.resolved_environments(str(RECS)), emulator.url)]
+
+
 @pytest.fixture(autouse=True)
 def seeded(emulator: Emulator, environments: list[Any]) -> list[sandbox.Seeded]:
-    """Each test starts from what `pulumi up` of dev, staging and prod would have created."""
+    """Each test starts from what `pulumi up` of dev, staging and prod would have created, and
+    two people: bob (promoter) and alice (approver), IAM users who assume the duty roles."""
     request = urllib.request.Request(f"{emulator.url}/moto-api/reset", method="POST")
     urllib.request.urlopen(request, timeout=10).close()
-    return sandbox.seed(environments, emulator.url)
+    found = sandbox.seed(environments, emulator.url)
+    PEOPLE.clear()
+    PEOPLE.update({p.name: p for p in sandbox.people(emulator.url)})
+    return found
+
+
+PEOPLE: dict[str, sandbox.Person] = {}
+
+
+def as_person(name: str) -> dict[str, str]:
+    """Environment variables that make the CLI act as one of the sandbox's people, through the
+    platform roles of each command's duty (as `mlplatform sandbox` tells users to)."""
+    person = PEOPLE[name]
+    return {
+        "AWS_ACCESS_KEY_ID": person.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": person.secret_access_key,
+        "MLPLATFORM_DUTY_ROLES": "1",
+    }
 
 
 @pytest.fixture
@@ -105,11 +133,11 @@ def good_metrics(tmp_path: Path) -> Path:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-def cli(project: Path, *args: str, input: str | None = None) -> Any:
-    """Run the CLI in-process (typer's CliRunner); stdout and stderr kept apart."""
+def cli(project: Path, *args: str, input: str | None = None, person: str = "bob") -> Any:
+    """Run the CLI in-process (typer's CliRunner) as `person`; stdout and stderr kept apart."""
     from mlplatform.cli.app import app
 
-    result = CliRunner().invoke(app, [*args, "--project-dir", str(project)], input=input)
+    result = CliRunner().invoke(app, [*args, "--project-dir", str(project)], input=input, env=as_person(person))
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result
@@ -119,13 +147,40 @@ def command(project: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "mlplatform", *args, "--project-dir", str(project)]
 
 
+def environ(person: str = "bob", **extra: str) -> dict[str, str]:
+    """The environment of a CLI subprocess run by `person`."""
+    return {**os.environ, **as_person(person), **extra}
+
+
 def run(
-    project: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60
+    project: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60, person: str = "bob"
 ) -> subprocess.CompletedProcess[str]:
-    """Run the CLI as a real subprocess."""
+    """Run the CLI as a real subprocess, as `person`."""
     return subprocess.run(
-        command(project, *args), capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+        command(project, *args),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **as_person(person), **(env or {})},
     )
+
+
+def approve(project: Path, version: str, env: str = "staging", person: str = "alice", *extra: str) -> Any:
+    """`mlplatform approve` by an approver (alice unless told)."""
+    result = cli(
+        project,
+        "approve",
+        MODEL,
+        "--env",
+        env,
+        "--version",
+        version,
+        "--reason",
+        "offline eval ok",
+        *extra,
+        person=person,
+    )
+    return result
 
 
 def register(project: Path, artifact: Path, metrics: Path | None, version: str | None = None) -> str:

@@ -19,8 +19,10 @@ from mlplatform import naming
 from tests.integration.conftest import (
     MODEL,
     Emulator,
+    approve,
     cli,
     command,
+    environ,
     ledger_items,
     register,
     registry,
@@ -57,7 +59,11 @@ def test_concurrent_promotions_one_wins(project: Path, artifact: Path, good_metr
     version = register(project, artifact, good_metrics)
     processes = [
         subprocess.Popen(
-            command(project, *PROMOTE, "--version", version), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            command(project, *PROMOTE, "--version", version),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environ(),
         )
         for _ in range(4)
     ]
@@ -95,7 +101,7 @@ def test_killed_during_copy_leaves_stale_lock_then_unlock_and_rerun(
     with unchanged(project):
         process = subprocess.Popen(
             command(project, *PROMOTE, "--version", version),
-            env={**os.environ, "MLPLATFORM_CHECKPOINT": f"copy-started:{marker}"},
+            env=environ(MLPLATFORM_CHECKPOINT=f"copy-started:{marker}"),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -215,28 +221,16 @@ def test_missing_approval_blocks_prod(project: Path, artifact: Path, good_metric
     assert result.exit_code == 1
     assert result.stderr == (
         f"error: promote {MODEL} {version} staging -> prod: 1 gate failed, nothing was changed:\n"
-        f"  - approval gate: prod requires {MODEL} {version} to be approved in staging; its model package there "
-        f"is PendingManualApproval; run `mlplatform approve {MODEL} --env staging --version {version} --by NAME "
-        "--reason TEXT`\n"
+        f"  - approval gate: prod requires {MODEL} {version} to be approved in staging; an approver runs "
+        f"`mlplatform approve {MODEL} --env staging --version {version} --reason TEXT`\n"
     )
-    rejected = cli(
-        project,
-        "approve",
-        MODEL,
-        "--env",
-        "staging",
-        "--version",
-        version,
-        "--by",
-        "carol",
-        "--reason",
-        "bias check failed",
-        "--reject",
-    )
+    rejected = approve(project, version, "staging", "alice", "--reject")
     assert rejected.exit_code == 0, rejected.stderr
+    assert rejected.stdout.startswith(f"rejected {MODEL} {version} in staging by alice: offline eval ok")
     with unchanged(project, "prod"):
         result = cli(project, "promote", MODEL, "--from", "staging", "--to", "prod", "--version", version, "--yes")
-    assert "its model package there is Rejected" in result.stderr
+    assert f"  - approval gate: {MODEL} {version} was rejected in staging by alice at " in result.stderr
+    assert result.stderr.endswith(": offline eval ok\n")
 
 
 def test_order_gate(project: Path, artifact: Path, good_metrics: Path) -> None:
@@ -246,13 +240,27 @@ def test_order_gate(project: Path, artifact: Path, good_metrics: Path) -> None:
     assert result.exit_code == 1
     assert (
         "  - order gate: environments are promoted in order (dev -> staging -> prod); the next environment "
-        "after dev is staging, not prod (use --skip-order --reason TEXT to override)\n"
+        "after dev is staging, not prod, and no environment is skipped on the way into production (prod)\n"
     ) in result.stderr
-    # skipping needs a reason, and prod still needs approval in staging
-    result = cli(
-        project, "promote", MODEL, "--from", "dev", "--to", "prod", "--version", version, "--yes", "--skip-order"
-    )
-    assert "  - order gate: --skip-order needs --reason saying why\n" in result.stderr
+    # --skip-order does not open the way into production, and prod still needs approval in staging
+    with unchanged(project, "prod"):
+        result = cli(
+            project,
+            "promote",
+            MODEL,
+            "--from",
+            "dev",
+            "--to",
+            "prod",
+            "--version",
+            version,
+            "--yes",
+            "--skip-order",
+            "--reason",
+            "hotfix",
+        )
+    assert result.exit_code == 1
+    assert "and no environment is skipped on the way into production (prod)" in result.stderr
     assert "approval gate: prod requires" in result.stderr
 
 
@@ -265,7 +273,7 @@ def test_emulator_stopped_mid_run(
     before_file, before_ledger = sha256(stack_file(project, "staging")), ledger_items("staging")
     process = subprocess.Popen(
         command(project, *PROMOTE, "--version", version),
-        env={**os.environ, "MLPLATFORM_CHECKPOINT": f"before-copy:{marker}"},
+        env=environ(MLPLATFORM_CHECKPOINT=f"before-copy:{marker}"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -291,3 +299,56 @@ def test_emulator_stopped_mid_run(
     assert cli(project, "unlock", MODEL, "--env", "staging", "--force").exit_code == 0
     assert run(project, *PROMOTE, "--version", version).returncode == 0
     assert stack_version(project, "staging") == version
+
+
+@pytest.mark.parametrize(
+    ("point", "said"),
+    [
+        ("before-copy", "interrupted: nothing was changed\n"),
+        (
+            "before-stack-file",
+            "interrupted: the artifact was copied to s3://fraud-staging-model-registry-123456789012/models/fraud-xgb/1/"
+            "model.tar.gz (deployments do not see it yet). Run `mlplatform promote fraud-xgb --from dev --to staging "
+            "--version 1` again\n",
+        ),
+    ],
+)
+def test_ctrl_c_says_what_state_was_left(
+    project: Path, artifact: Path, good_metrics: Path, tmp_path: Path, point: str, said: str
+) -> None:
+    version = register(project, artifact, good_metrics)
+    marker = tmp_path / "checkpoint"
+    marker.mkdir()
+    with unchanged(project):
+        process = subprocess.Popen(
+            command(project, *PROMOTE, "--version", version),
+            env=environ(MLPLATFORM_CHECKPOINT=f"{point}:{marker}"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        wait_for(marker / "reached", process)
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert err.endswith(said), err
+    assert "Traceback" not in err
+    # the lock was released on the way out, and running it again completes the promotion
+    done = cli(project, *PROMOTE, "--version", version)
+    assert done.exit_code == 0, done.stderr
+    assert stack_version(project, "staging") == version
+
+
+def test_status_fails_when_a_ledger_cannot_be_read(project: Path) -> None:
+    name = naming.Names("fraud", "prod").ssm_parameter(naming.SSM_LEDGER_TABLE)
+    boto3.client("ssm").delete_parameter(Name=name)
+    for stack in (project / "stacks").glob("Pulumi.recs-*.yaml"):
+        stack.unlink()
+    result = cli(project, "status", "--env", "prod", "--json", person="alice")
+    assert result.exit_code == 1
+    assert (
+        f"error: prod (fraud) fraud-xgb: ledger not read: prod: SSM parameter {name} not found in us-east-1; has "
+        "`pulumi up -s prod` run (or `mlplatform sandbox` for a local try)?\n"
+    ) in result.stderr
+    row = json.loads(result.stdout)["environments"]["prod"]["fraud-xgb"]
+    assert row["ledger_verified"] is False and row["ledger_error"].startswith("prod: SSM parameter")

@@ -40,14 +40,21 @@ def test_order_gate() -> None:
     assert gates.order_failure(ORDER, "staging", "prod", False, None) is None
     assert gates.order_failure(ORDER, "dev", "prod", False, None) == (
         "order gate: environments are promoted in order (dev -> staging -> prod); the next environment after "
-        "dev is staging, not prod (use --skip-order --reason TEXT to override)"
+        "dev is staging, not prod, and no environment is skipped on the way into production (prod)"
     )
     assert gates.order_failure(ORDER, "prod", "staging", False, None) == (
         "order gate: environments are promoted in order (dev -> staging -> prod); prod is the last environment, "
         "not staging (use --skip-order --reason TEXT to override)"
     )
-    assert gates.order_failure(ORDER, "dev", "prod", True, " ") == "order gate: --skip-order needs --reason saying why"
-    assert gates.order_failure(ORDER, "dev", "prod", True, "hotfix") is None
+    # --skip-order never opens the way into production
+    assert gates.order_failure(ORDER, "dev", "prod", True, "hotfix") == gates.order_failure(
+        ORDER, "dev", "prod", False, None
+    )
+    four = ["dev", "qa", "staging", "prod"]
+    assert (
+        gates.order_failure(four, "dev", "staging", True, " ") == "order gate: --skip-order needs --reason saying why"
+    )
+    assert gates.order_failure(four, "dev", "staging", True, "qa is down") is None
     assert gates.order_failure(ORDER, "dev", "dev", False, None) == "order gate: source and target are both dev"
     assert gates.order_failure(ORDER, "dev", "qa", False, None) == (
         "order gate: qa is not an environment of the platform (dev, staging, prod)"
@@ -62,13 +69,19 @@ def test_alarm_gate() -> None:
     ]
 
 
-def test_approval_gate() -> None:
-    assert gates.approval_failure("Approved", "staging", "prod", "m", "3") is None
-    assert gates.approval_failure("Rejected", "staging", "prod", "m", "3") == (
-        "approval gate: prod requires m 3 to be approved in staging; its model package there is Rejected; "
-        "run `mlplatform approve m --env staging --version 3 --by NAME --reason TEXT`"
-    )
-    assert "where it has no model package" in str(gates.approval_failure(None, "staging", "prod", "m", "3"))
+def test_one_definition_of_production_and_where_approval_happens() -> None:
+    from mlplatform.spec.environments import approval_environment, is_production
+
+    assert [e for e in ("dev", "staging", "prod", "production", "prodeu", "qa") if is_production(e)] == [
+        "prod",
+        "production",
+        "prodeu",
+    ]
+    assert approval_environment(ORDER, "prod") == "staging"
+    assert approval_environment(ORDER, "staging") is None
+    # every production environment needs the approval made before the first of them
+    assert approval_environment(["dev", "staging", "prodeu", "produs"], "produs") == "staging"
+    assert approval_environment(["prod"], "prod") is None
 
 
 def test_digest_matches_s3_checksums() -> None:
@@ -82,6 +95,10 @@ def test_digest_matches_s3_checksums() -> None:
     assert digest.s3_checksum() == base64.b64encode(composite).decode() + "-3"
     small = artifacts.hash_stream(io.BytesIO(b"abc"), 3, part)
     assert small.s3_checksum() == base64.b64encode(hashlib.sha256(b"abc").digest()).decode()
+    # a copy is always multipart: S3 reports the composite of one part (with -1; the emulator without)
+    one_part = base64.b64encode(hashlib.sha256(hashlib.sha256(b"abc").digest()).digest()).decode()
+    assert small.matches(f"{one_part}-1") and small.matches(one_part) and small.matches(small.s3_checksum())
+    assert digest.matches(digest.s3_checksum()) and not digest.matches(small.s3_checksum())
 
 
 def _entry(action: str, version: str) -> Entry:

@@ -22,6 +22,10 @@ PACKAGE = ROOT / "mlplatform"
 ALLOWED: dict[str, tuple[set[str], set[str]]] = {
     "errors": (set(), {"pulumi", "pulumi_aws", "pulumi_kubernetes", "boto3"}),
     "naming": (set(), {"pulumi", "pulumi_aws", "pulumi_kubernetes", "boto3"}),
+    # IAM and resource policy documents, shared by the AWS components and the sandbox.
+    "access": ({"naming"}, {"pulumi", "pulumi_aws", "pulumi_kubernetes", "boto3"}),
+    # What a deploy accepts as promoted (the program's own gate).
+    "admission": ({"naming"}, {"pulumi", "pulumi_aws", "pulumi_kubernetes", "boto3"}),
     "spec": ({"errors", "naming"}, {"pulumi", "pulumi_aws", "pulumi_kubernetes", "boto3"}),
     "blueprint": ({"spec", "errors"}, {"pulumi", "pulumi_aws", "pulumi_kubernetes", "boto3"}),
     "stack_config": ({"errors"}, {"pulumi", "pulumi_aws", "pulumi_kubernetes", "boto3"}),
@@ -33,15 +37,16 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
     # The per-run context sits below both the program that fills it and the components that read it.
     "context": ({"spec", "naming", "stack_config"}, {"pulumi_aws", "pulumi_kubernetes", "boto3"}),
     "components": (
-        {"spec", "naming", "errors", "context", "stack_config", "components", "feast_config"},
+        {"spec", "naming", "access", "admission", "errors", "context", "stack_config", "components", "feast_config"},
         {"boto3"},
     ),
     "program": (
-        {"components", "context", "blueprint", "spec", "naming", "stack_config", "errors"},
+        # promotion: with credentials, `pulumi up` checks the entries against the ledger head.
+        {"components", "context", "blueprint", "spec", "naming", "stack_config", "errors", "promotion"},
         {"boto3"},
     ),
     "promotion": (
-        {"spec", "naming", "stack_config", "blueprint", "errors", "promotion"},
+        {"spec", "naming", "access", "stack_config", "blueprint", "errors", "promotion"},
         {"pulumi_aws", "pulumi_kubernetes"},
     ),
     "plan": ({"*"}, set()),

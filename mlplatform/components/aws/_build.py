@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_aws as aws
 
-from mlplatform import naming
+from mlplatform import access, admission, naming
+from mlplatform.components.aws.access_roles import AccessArgs, PromotionAccess, scope_from_config
 from mlplatform.components.aws.experiment_tracker import ManagedMlflow, ManagedMlflowArgs
 from mlplatform.components.aws.feature_store import FeatureStore, FeatureStoreArgs
 from mlplatform.components.aws.model_endpoint import ModelEndpoint, ModelEndpointArgs, NetworkPlacement
@@ -18,6 +19,8 @@ from mlplatform.components.aws.platform_core import EndpointRecord, PlatformCore
 from mlplatform.components.aws.training_cluster import TrainingCluster, TrainingClusterArgs
 from mlplatform.components.k8s.pod_security import pod_security_level
 from mlplatform.components.tracking_wiring import JobTarget
+from mlplatform.errors import MlplatformError
+from mlplatform.spec.environments import is_production
 from mlplatform.spec.experiment_tracker import ExperimentTracker as TrackerSpec
 from mlplatform.spec.feature_store import FeatureStore as FeatureStoreSpec
 from mlplatform.spec.model_endpoint import ModelEndpoint as ModelEndpointSpec
@@ -28,20 +31,26 @@ from mlplatform.spec.training_cluster import TrainingCluster as TrainingClusterS
 if TYPE_CHECKING:
     from mlplatform.context import ProgramContext
 
-PRODUCTION_ENVS = ("prod", "production")
-
-
 def build(ctx: ProgramContext) -> None:
     platform, n = ctx.platform, ctx.names
-    account_id = aws.get_caller_identity().account_id
+    caller = aws.get_caller_identity()
+    account_id = caller.account_id
     region = aws.get_region().region
     partition = aws.get_partition().partition
+    refused = admission.problems(ctx.models, n, account_id)
+    if refused:
+        raise MlplatformError(
+            f"stack '{pulumi.get_stack()}' deploys model versions that were not promoted to {ctx.env}:\n"
+            + "\n".join(f"  - {p}" for p in refused)
+        )
+    config = {key: ctx.config.get(key) for key in ("access", "accounts")}
+    scope = scope_from_config(config, n, list(platform.environments), account_id, region, partition)
     if region != platform.region:
         pulumi.log.warn(
             f"blueprint region is {platform.region} but the stack deploys to {region} (aws:region): "
             "resources are created in the stack's region"
         )
-    protect = ctx.env in PRODUCTION_ENVS
+    protect = is_production(ctx.env)  # the one definition: spec/environments.py
     shared: dict[str, Any] = ctx.shared
     shared.update(account_id=account_id, region=region, partition=partition, opt_outs=[])
     for key in (
@@ -90,6 +99,21 @@ def build(ctx: ProgramContext) -> None:
             ],
             protect=protect,
             workload_roles=_workload_roles(ctx, clusters, sagemaker, watched),
+            registry_statements=access.registry_statements(scope),
+            key_administrators=access.key_administrators(scope, caller.arn),
+            key_users=access.key_users(scope, caller.arn),
+            key_cross_account=access.key_cross_account(scope),
+        ),
+    )
+    PromotionAccess(
+        "access",
+        AccessArgs(
+            scope=scope,
+            tags=ctx.tags("access"),
+            ledger_table_arn=core.ledger.arn,
+            kms_key_arn=core.key.arn,
+            access_logs_bucket=core.access_logs.log_target,
+            production=protect,
         ),
     )
     # The access-logs bucket by a name that carries its policy: logging configurations wait for it.

@@ -30,6 +30,7 @@ class BucketSettings:
     log_delivery_account: str | None = None  # set on the bucket that receives access logs
     protect: bool = False  # the bucket cannot be deleted by `pulumi up` (prod registries)
     policy_statements: list[policies.Statement] = field(default_factory=list)  # beyond TLS-only
+    object_lock: bool = False  # S3 Object Lock (set at creation only; retention is configured apart)
 
 
 @dataclass
@@ -60,6 +61,7 @@ def secure_bucket(parent: pulumi.Resource, name: str, s: BucketSettings) -> Secu
         name,
         bucket=s.bucket_name,
         force_destroy=s.force_destroy,
+        object_lock_enabled=s.object_lock or None,
         tags=s.tags,
         opts=pulumi.ResourceOptions(parent=parent, protect=s.protect),
     )

@@ -102,7 +102,8 @@ class MonitoringStack(pulumi.ComponentResource):
                 f"{name}-notify-{i}",
                 topic=self.topic.arn,
                 protocol="https" if target.startswith("https://") else "email",
-                endpoint=target,
+                # A webhook URL often carries its token: a secret, masked in plans and state.
+                endpoint=pulumi.Output.secret(target) if target.startswith("https://") else target,
                 opts=child,
             )
 

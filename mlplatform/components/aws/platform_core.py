@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from mlplatform import naming
+from mlplatform.access import KMS_ADMIN
 from mlplatform.components.aws import policies
 from mlplatform.components.aws.buckets import BucketSettings, SecureBucket, secure_bucket
 
@@ -50,6 +51,12 @@ class PlatformCoreArgs:
     # Names of the IAM roles the platform creates for workloads (training jobs, endpoints,
     # monitors): the registry's bucket policy denies them writes and deletes under models/.
     workload_roles: list[str] = field(default_factory=list)
+    # Promotion access (mlplatform.access): statements added to the registry's bucket policy,
+    # and who administers and uses the key. Empty: the account administers it through IAM.
+    registry_statements: list[policies.Statement] = field(default_factory=list)
+    key_administrators: list[str] = field(default_factory=list)
+    key_users: list[str] = field(default_factory=list)
+    key_cross_account: list[policies.Statement] = field(default_factory=list)
 
 
 class PlatformCore(pulumi.ComponentResource):
@@ -69,7 +76,14 @@ class PlatformCore(pulumi.ComponentResource):
             description=f"mlplatform {n.platform} {n.env}: encrypts buckets, tables, logs, topics, endpoints",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=key_policy(args.account_id, args.region, args.partition),
+            policy=key_policy(
+                args.account_id,
+                args.region,
+                args.partition,
+                args.key_administrators,
+                args.key_users,
+                args.key_cross_account,
+            ),
             tags=tags,
             opts=kept,
         )
@@ -98,9 +112,12 @@ class PlatformCore(pulumi.ComponentResource):
                 access_logs_prefix=f"{n.registry_bucket(args.account_id)}/",
                 noncurrent_days=args.registry_noncurrent_days,
                 protect=args.protect,
-                policy_statements=promoted_versions_immutable(
-                    n.registry_bucket(args.account_id), args.workload_roles, args.account_id, args.partition
-                ),
+                policy_statements=[
+                    *promoted_versions_immutable(
+                        n.registry_bucket(args.account_id), args.workload_roles, args.account_id, args.partition
+                    ),
+                    *args.registry_statements,
+                ],
                 extra_rules=[
                     # A promotion lock outlives its process only when that process crashed.
                     aws.s3.BucketLifecycleConfigurationRuleArgs(
@@ -256,19 +273,45 @@ LOGS_KEY_ACTIONS = [
 TOPIC_PUBLISHER_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
 
 
-def key_policy(account_id: str, region: str, partition: str) -> pulumi.Output[str]:
-    """The key's policy: the account administers it through IAM; CloudWatch Logs may encrypt
-    log groups of this account; CloudWatch alarms and EventBridge may publish to topics
-    encrypted with it; SageMaker, EKS, S3, DynamoDB and SSM use it on the account's behalf."""
+def key_policy(
+    account_id: str,
+    region: str,
+    partition: str,
+    administrators: list[str] | None = None,
+    users: list[str] | None = None,
+    cross_account: list[policies.Statement] | None = None,
+) -> pulumi.Output[str]:
+    """The key's policy. Named principals administer it (the key-admin and deployer roles and
+    whoever deploys it), with no right to encrypt or decrypt; CloudWatch Logs may encrypt log
+    groups of this account; CloudWatch alarms and EventBridge may publish to topics encrypted
+    with it; the platform's own roles use it only through SageMaker, EKS, S3, DynamoDB, SSM, SNS
+    and Glue; the next environment's promoter, in another account, decrypts through S3.
+
+    The account's root is the principal of the IAM-delegated statements, restricted by
+    aws:PrincipalArn: an account principal that IAM lets use KMS cannot use this key directly."""
     root = f"arn:{partition}:iam::{account_id}:root"
+    administration: dict[str, object] = {
+        "Sid": "NamedPrincipalsAdministerKey",
+        "Effect": "Allow",
+        "Principal": {"AWS": root},
+        "Action": KMS_ADMIN,
+        "Resource": "*",
+    }
+    if administrators:
+        administration["Condition"] = {"ArnLike": {"aws:PrincipalArn": sorted(administrators)}}
+    use_condition: dict[str, object] = {
+        "StringEquals": {
+            "kms:CallerAccount": account_id,
+            "kms:ViaService": [
+                f"{service}.{region}.amazonaws.com"
+                for service in ("sagemaker", "eks", "s3", "dynamodb", "ssm", "sns", "glue")
+            ],
+        }
+    }
+    if users:
+        use_condition["ArnLike"] = {"aws:PrincipalArn": sorted(users)}
     return policies.document(
-        {
-            "Sid": "AccountAdministersKeyThroughIam",
-            "Effect": "Allow",
-            "Principal": {"AWS": root},
-            "Action": policies.KMS_ACCOUNT,
-            "Resource": "*",
-        },
+        administration,
         {
             "Sid": "CloudWatchLogsEncryptsLogGroups",
             "Effect": "Allow",
@@ -297,19 +340,12 @@ def key_policy(account_id: str, region: str, partition: str) -> pulumi.Output[st
             "Resource": "*",
         },
         {
-            "Sid": "ServicesUseKeyForAccount",
+            "Sid": "PlatformRolesUseKeyThroughServices",
             "Effect": "Allow",
             "Principal": {"AWS": root},
             "Action": [*policies.KMS_USE, "kms:CreateGrant"],
             "Resource": "*",
-            "Condition": {
-                "StringEquals": {
-                    "kms:CallerAccount": account_id,
-                    "kms:ViaService": [
-                        f"{service}.{region}.amazonaws.com"
-                        for service in ("sagemaker", "eks", "s3", "dynamodb", "ssm", "sns", "glue")
-                    ],
-                }
-            },
+            "Condition": use_condition,
         },
+        *(cross_account or []),
     )

@@ -24,43 +24,6 @@ KMS_USE = [
     "kms:ReEncryptTo",
 ]
 
-# Key administration and use for the account itself, listed in full instead of `kms:*`, so that
-# IAM policies in the account (and nothing else) decide who may do what with the key.
-KMS_ACCOUNT = [
-    "kms:CancelKeyDeletion",
-    "kms:CreateAlias",
-    "kms:CreateGrant",
-    "kms:Decrypt",
-    "kms:DeleteAlias",
-    "kms:DescribeKey",
-    "kms:DisableKey",
-    "kms:DisableKeyRotation",
-    "kms:EnableKey",
-    "kms:EnableKeyRotation",
-    "kms:Encrypt",
-    "kms:GenerateDataKey",
-    "kms:GenerateDataKeyWithoutPlaintext",
-    "kms:GetKeyPolicy",
-    "kms:GetKeyRotationStatus",
-    "kms:ListAliases",
-    "kms:ListGrants",
-    "kms:ListKeyPolicies",
-    "kms:ListKeyRotations",
-    "kms:ListResourceTags",
-    "kms:PutKeyPolicy",
-    "kms:ReEncryptFrom",
-    "kms:ReEncryptTo",
-    "kms:RetireGrant",
-    "kms:RevokeGrant",
-    "kms:RotateKeyOnDemand",
-    "kms:ScheduleKeyDeletion",
-    "kms:TagResource",
-    "kms:UntagResource",
-    "kms:UpdateAlias",
-    "kms:UpdateKeyDescription",
-]
-
-
 def allow(actions: list[str], resources: Any, sid: str | None = None, **condition: Any) -> Statement:
     """An Allow statement; `condition` maps operators to {key: value}."""
     statement: Statement = {"Effect": "Allow", "Action": sorted(set(actions)), "Resource": resources}

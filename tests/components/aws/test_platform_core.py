@@ -65,11 +65,11 @@ def test_key_policy_allows_the_services_that_use_the_key_without_wildcard_action
     assert by_sid["CloudWatchLogsEncryptsLogGroups"]["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
     assert by_sid["AlarmsPublishToEncryptedTopics"]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert by_sid["EventsPublishToEncryptedTopics"]["Principal"] == {"Service": "events.amazonaws.com"}
-    via = by_sid["ServicesUseKeyForAccount"]["Condition"]["StringEquals"]["kms:ViaService"]
+    via = by_sid["PlatformRolesUseKeyThroughServices"]["Condition"]["StringEquals"]["kms:ViaService"]
     assert {"sagemaker.us-east-1.amazonaws.com", "eks.us-east-1.amazonaws.com", "sns.us-east-1.amazonaws.com"} <= set(
         via
     )
-    assert by_sid["AccountAdministersKeyThroughIam"]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    assert by_sid["NamedPrincipalsAdministerKey"]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
 
 
 # EventBridge User Guide, "Troubleshooting Amazon EventBridge: My rule runs, but I don't see any
