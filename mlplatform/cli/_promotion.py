@@ -5,7 +5,6 @@ was left and exits 130)."""
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -14,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from mlplatform.cli.output import err, print_json
+from mlplatform.cli import output
+from mlplatform.cli.output import INTERRUPTED, err, print_json
 from mlplatform.errors import MlplatformError
 
 if TYPE_CHECKING:
@@ -52,7 +52,6 @@ By = Annotated[
 ]
 Reason = Annotated[str | None, typer.Option("--reason", help="Why (recorded).")]
 
-INTERRUPTED = 130
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -73,9 +72,10 @@ def project(project_dir: Path | None, profiles: list[str] | None, roles: list[st
 
 
 def failure(message: str, exit_code: int = 1, **extra: Any) -> dict[str, Any]:
-    """The document a failed command prints on stdout under --json."""
-    kind = {1: "invalid", 2: "usage", INTERRUPTED: "interrupted"}.get(exit_code, "invalid")
-    return {"error": {"kind": kind, "exit_code": exit_code, "message": message, **extra}}
+    """The CLI's failure document (cli/output.py), with what a promotion adds (failed gates)."""
+    document = output.failure(message, exit_code, extra.pop("problems", None))
+    document["error"].update(extra)
+    return document
 
 
 _JOURNAL: ContextVar[Journal | None] = ContextVar("journal", default=None)
@@ -147,7 +147,7 @@ def confirm(question: str, yes: bool, what: str) -> None:
     """Ask on stderr before a change in production; without a terminal, --yes is required."""
     if yes:
         return
-    if not sys.stdin.isatty():
+    if not output.interactive():
         raise NoTerminal(
             f"{what} changes production and needs confirmation, but there is no terminal to ask: "
             "pass --yes to proceed. Nothing was changed"
