@@ -16,12 +16,3 @@ def test_secret_stack_outputs_are_masked_and_plain_ones_kept() -> None:
 
     outputs = capture(program).outputs
     assert outputs == {"password": "[secret]", "derived": "[secret]", "bucket": "fraud-dev-model-registry-123456789012"}
-
-
-def test_the_kubernetes_feature_store_config_is_not_printed() -> None:
-    from mlplatform.plan.build import build_plan
-    from tests.conftest import ROOT
-
-    plan = build_plan(str(ROOT / "blueprints" / "recommender_k8s.py"), "dev")
-    assert plan.outputs["features_feature_store_yaml"] == "[secret]"
-    assert "[secret]" not in str(plan.outputs["registry_bucket"])
