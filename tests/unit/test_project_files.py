@@ -110,7 +110,8 @@ def test_an_unknown_key_is_caught(tmp_path: Path) -> None:
         stack_config.read(bad)
     assert str(exc.value) == (
         f"{bad}: unknown key 'mlplatform:blueprnt'; did you mean 'mlplatform:blueprint'? (mlplatform keys: "
-        "awsProfile, awsRoleArn, blueprint, environment, kubeconfig, kubeContext, models, smtpPassword)"
+        "access, accounts, assumeDutyRoles, awsProfile, awsRoleArn, blueprint, environment, kubeconfig, kubeContext, "
+        "models, smtpPassword)"
     )
     bad.write_text("config:\n  mlplatform:blueprint: blueprints/fraud_detection.py\n  aws:regoin: us-east-1\n")
     assert stack_config.read(bad).unknown_keys() == ["aws:regoin"]
