@@ -112,7 +112,7 @@ def _published_account(config: StackConfig, platform: Platform, path: Path, envi
     from mlplatform.promotion.project import Environment
 
     profile, role = config.get("mlplatform:awsProfile"), config.get("mlplatform:awsRoleArn")
-    env = Environment(
+    env = Environment.of_platform(
         name=environment,
         stack=config,
         blueprint_path=str(path),

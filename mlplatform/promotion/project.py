@@ -46,6 +46,33 @@ class Environment:
     profile: str | None = None
     role_arn: str | None = None
 
+    @classmethod
+    def of_platform(
+        cls,
+        name: str,
+        stack: stack_config.StackConfig,
+        blueprint_path: str,
+        platform: Platform,
+        profile: str | None = None,
+        role_arn: str | None = None,
+    ) -> Environment:
+        """An environment for a platform already resolved by the caller (no project around it)."""
+        from mlplatform.spec.model_endpoint import ModelEndpoint
+
+        models: dict[str, list[str]] = {}
+        for endpoint in platform.of_kind(ModelEndpoint):
+            models.setdefault(endpoint.model, []).append(endpoint.name)
+        found = blueprint_facts.BlueprintFacts(
+            blueprint_path,
+            platform.name,
+            platform.region,
+            tuple(platform.environments),
+            {m: tuple(e) for m, e in models.items()},
+        )
+        env = cls(name, stack, blueprint_path, found, Project(Path.cwd()), profile, role_arn)
+        env.__dict__["platform"] = platform  # the cached_property, already known
+        return env
+
     @property
     def duty(self) -> str | None:
         """The duty whose platform role the CLI assumes here (when asked to), or None."""
