@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from mlplatform import naming
 from mlplatform.promotion.errors import PromotionError
+from mlplatform.promotion.identity import Identity
 
 if TYPE_CHECKING:
-    from mlplatform.promotion.identity import Identity
     from mlplatform.promotion.project import Environment
 
 
@@ -101,8 +101,6 @@ class Aws:
 
     @cached_property
     def session(self) -> Any:
-        from mlplatform.promotion.identity import Identity
-
         with aws_errors(f"{self.env.name}: AWS session"):
             base = new_session(region=self.env.region, profile=self.env.profile)
             role = self.env.role_arn
@@ -138,9 +136,10 @@ class Aws:
     # --- who, and where ----------------------------------------------------------------
     @cached_property
     def identity(self) -> Identity:
-        from mlplatform.promotion.identity import caller
-
-        return caller(self)
+        """Who this environment's session is; the command stops if AWS cannot say."""
+        with aws_errors(f"{self.env.name}: asking AWS who is calling (sts:GetCallerIdentity)"):
+            arn = str(self.client("sts").get_caller_identity()["Arn"])
+        return Identity.parse(arn)
 
     @property
     def account(self) -> str:

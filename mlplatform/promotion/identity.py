@@ -13,12 +13,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from mlplatform.promotion.errors import PromotionError
-
-if TYPE_CHECKING:
-    from mlplatform.promotion.aws import Aws
 
 _ASSUMED = re.compile(r"^arn:(?P<p>[\w-]+):sts::(?P<account>\d{12}):assumed-role/(?P<role>[^/]+)/(?P<session>.+)$")
 _USER = re.compile(r"^arn:(?P<p>[\w-]+):(?:iam|sts)::(?P<account>\d{12}):user/(?:.*/)?(?P<name>[^/]+)$")
@@ -54,15 +50,6 @@ class Identity:
 
     def describe(self) -> str:
         return f"{self.person} ({self.arn})"
-
-
-def caller(aws: Aws) -> Identity:
-    """The identity of the environment's session; the command stops if AWS cannot say."""
-    from mlplatform.promotion.aws import aws_errors
-
-    with aws_errors(f"{aws.env.name}: asking AWS who is calling (sts:GetCallerIdentity)"):
-        arn = str(aws.client("sts").get_caller_identity()["Arn"])
-    return Identity.parse(arn)
 
 
 def check_claim(claimed: str | None, who: Identity, option: str = "--by") -> None:

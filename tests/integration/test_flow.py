@@ -257,3 +257,26 @@ def test_gate_failure_under_json_is_a_document_on_stdout(project: Path, artifact
         f"version gate: {MODEL} version 99 does not exist in dev (registered versions there: {version})"
     ]
     assert result.stderr.startswith(f"error: promote {MODEL} 99 dev -> staging: 1 gate failed")
+
+
+def test_one_name_per_idea_old_spellings_still_work_hidden(
+    project: Path, artifact: Path, good_metrics: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from mlplatform.cli.app import app
+
+    for command_name, hidden, shown in (("promote", "--approved-by", "--by"), ("rollback", "--to-version", "--version")):
+        text = CliRunner().invoke(app, [command_name, "--help"], env={"COLUMNS": "200"}).stdout
+        assert shown in text and hidden not in text, command_name
+    first = register(project, artifact, good_metrics)
+    other = tmp_path / "other.tar.gz"
+    other.write_bytes(b"second" * 1000)
+    second = register(project, other, good_metrics)
+    for version in (first, second):
+        assert cli(project, "promote", MODEL, "--from", "dev", "--to", "staging", "--version", version).exit_code == 0
+    done = cli(project, "rollback", MODEL, "--env", "staging", "--to-version", first, "--json")
+    assert done.exit_code == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert (data["action"], data["version"], data["previous_version"], data["by"]) == ("rollback", first, second, "bob")
+    assert stack_version(project, "staging") == first
