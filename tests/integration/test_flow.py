@@ -266,7 +266,10 @@ def test_one_name_per_idea_old_spellings_still_work_hidden(
 
     from mlplatform.cli.app import app
 
-    for command_name, hidden, shown in (("promote", "--approved-by", "--by"), ("rollback", "--to-version", "--version")):
+    for command_name, hidden, shown in (
+        ("promote", "--approved-by", "--by"),
+        ("rollback", "--to-version", "--version"),
+    ):
         text = CliRunner().invoke(app, [command_name, "--help"], env={"COLUMNS": "200"}).stdout
         assert shown in text and hidden not in text, command_name
     first = register(project, artifact, good_metrics)
