@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -29,6 +30,8 @@ MODELS = {
         "ghcr.io/example/ranker:1.0.0",
     ),
 }
+# The whole program (AWS side included) deploys only images pinned by digest (mlplatform.admission).
+PINNED_MODELS = {name: replace(m, image=f"ghcr.io/example/ranker@sha256:{SHA}") for name, m in MODELS.items()}
 CONTEXT = {"mlplatform:kubeContext": "shop-dev"}
 ACCOUNT = "123456789012"
 ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"

@@ -20,7 +20,7 @@ from mlplatform.spec.platform import KubernetesCluster, Platform
 from mlplatform.spec.training_cluster import TrainingCluster
 from tests.components.k8s import manifests
 from tests.components.k8s.conftest import STACKS
-from tests.components.k8s.helpers import MODELS, by_name, cluster, platform, run_k8s
+from tests.components.k8s.helpers import PINNED_MODELS, by_name, cluster, platform, run_k8s
 from tests.components.k8s.pod_security import admitted_pod, pod_specs, restricted_violations
 
 HARDENED = {
@@ -189,7 +189,7 @@ def test_the_eks_training_namespace_enforces_the_platforms_level() -> None:
                 env="dev",
                 project_root=Path("."),
                 blueprint="blueprints/shop.py",
-                models=MODELS,
+                models=PINNED_MODELS,
                 config=pulumi.Config("mlplatform"),
                 names=naming.Names("shop", "dev"),
             )
