@@ -56,6 +56,10 @@ def load(path: str | Path) -> Blueprint:
     """Run the blueprint file and return its one Platform; raises BlueprintInvalid."""
     shown = str(path)
     file = Path(path)
+    if file.is_dir():
+        raise BlueprintInvalid(
+            [Problem(shown, 0, "Platform", "", "is a folder; give a blueprint file (`validate` also takes folders)")]
+        )
     if not file.is_file():
         raise BlueprintInvalid([Problem(shown, 0, "Platform", "", "blueprint file not found")])
     module = _run(file, shown)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,3 +62,24 @@ def known_keys_note() -> str:
 
     names = sorted((k.partition(":")[2] for k in KNOWN_KEYS if k.startswith("mlplatform:")), key=str.lower)
     return f"(mlplatform keys: {', '.join(names)})"
+
+
+_PLANS: dict[tuple[str, ...], Any] = {}
+
+
+@pytest.fixture
+def cached_plans(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plan each (folder, blueprint, stack) once per test session: the tests that read the example
+    plans through the CLI (text, graph, cost, diff) then cost one plan each instead of one per
+    command. Only for unchanged project files: the key is the working folder and the arguments."""
+    from mlplatform.plan import build
+
+    real = build.build_plan
+
+    def cached(blueprint: Any, env: Any = None, **options: Any) -> Any:
+        key = (str(Path.cwd()), str(blueprint), str(env), *(f"{k}={v}" for k, v in sorted(options.items())))
+        if key not in _PLANS:
+            _PLANS[key] = real(blueprint, env, **options)
+        return copy.deepcopy(_PLANS[key])
+
+    monkeypatch.setattr(build, "build_plan", cached)

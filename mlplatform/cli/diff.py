@@ -30,6 +30,10 @@ def diff(
     """Resources only in one environment, and the inputs that differ for shared ones."""
     from mlplatform.plan.diff import diff_plans
 
+    if (from_env, from_stack, from_stack_file) == (to_env, to_stack, to_stack_file):
+        raise typer.BadParameter(
+            f"--from and --to are both '{from_env}' with the same stack: nothing to compare", param_hint="--to"
+        )
     before = load_plan(
         blueprint, from_env, from_stack, from_stack_file, as_json, ("--from-stack", "--from-stack-file"), project_dir
     )

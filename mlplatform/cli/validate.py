@@ -33,7 +33,7 @@ def validate(
     blueprints: Annotated[
         list[Path],
         typer.Argument(
-            help="Blueprint files, or folders of them (their *.py files).", show_default=False, metavar="BLUEPRINT..."
+            help="Blueprint files, or folders of them (their *.py files).", show_default=False, metavar="BLUEPRINT"
         ),
     ],
     env: Annotated[str | None, typer.Option("--env", "-e", help="Validate for this environment only.")] = None,

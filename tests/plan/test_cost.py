@@ -78,7 +78,8 @@ def test_an_old_price_table_is_warned_about() -> None:
 
 
 @pytest.fixture
-def at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+def at_root(monkeypatch: pytest.MonkeyPatch, cached_plans: None) -> None:
+    """At the repository root, each example planned once for the module's tests (cached_plans)."""
     monkeypatch.chdir(ROOT)
 
 

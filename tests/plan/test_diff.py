@@ -99,7 +99,8 @@ def test_a_string_that_only_looks_like_json_is_a_string() -> None:
 
 
 @pytest.fixture
-def _at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+def _at_root(monkeypatch: pytest.MonkeyPatch, cached_plans: None) -> None:
+    """At the repository root, each example planned once for the module's tests (cached_plans)."""
     monkeypatch.chdir(ROOT)
 
 

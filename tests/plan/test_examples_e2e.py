@@ -17,7 +17,8 @@ RECS = "blueprints/recommender_k8s.py"
 
 
 @pytest.fixture(autouse=True)
-def _in_project(monkeypatch: pytest.MonkeyPatch) -> None:
+def _in_project(monkeypatch: pytest.MonkeyPatch, cached_plans: None) -> None:
+    """At the repository root, each example planned once for the module's tests (cached_plans)."""
     monkeypatch.chdir(ROOT)
 
 

@@ -21,7 +21,8 @@ RECS = "blueprints/recommender_k8s.py"
 
 
 @pytest.fixture(autouse=True)
-def _at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+def _at_root(monkeypatch: pytest.MonkeyPatch, cached_plans: None) -> None:
+    """At the repository root, each example planned once for the module's tests (cached_plans)."""
     monkeypatch.chdir(ROOT)
 
 

@@ -81,7 +81,9 @@ def test_import_error_names_what_mlplatform_provides(tmp_path: Path) -> None:
 def test_a_directory_is_not_a_blueprint(tmp_path: Path) -> None:
     with pytest.raises(BlueprintInvalid) as caught:
         load(tmp_path)
-    assert [str(p) for p in caught.value.problems] == [f"{tmp_path}: Platform: blueprint file not found"]
+    assert [str(p) for p in caught.value.problems] == [
+        f"{tmp_path}: Platform: is a folder; give a blueprint file (`validate` also takes folders)"
+    ]
 
 
 def test_blueprint_modules_do_not_stay_imported(tmp_path: Path) -> None:
