@@ -45,6 +45,12 @@ def history(
         raise typer.Exit(1)
 
 
+def _source(e: Any) -> str:
+    """Where the version an entry names came from (its MLflow run), or '-'."""
+    lineage = getattr(e, "lineage", None) if e is not None else None
+    return f"{lineage['source']} (run {lineage['run_id']})" if lineage else "-"
+
+
 def _line(e: Any) -> str:
     extra = []
     if e.from_env:
@@ -55,6 +61,10 @@ def _line(e: Any) -> str:
         extra.append(f"approved by {e.approval['by']} in {e.approval.get('env')}")
     if e.reason:
         extra.append(f"reason: {e.reason}")
+    if getattr(e, "lineage", None):
+        from mlplatform.promotion.mlflow_source import Lineage
+
+        extra.append(f"from {Lineage.from_json(e.lineage).describe()}")
     tail = f" ({'; '.join(extra)})" if extra else ""
     return f"{e.at}  {e.env:<8} {e.action:<8} {e.model} {e.version}  by {e.by}{tail}"
 
@@ -92,7 +102,7 @@ def status(
     else:
         from rich.table import Table
 
-        table = Table("env", "platform", "model", "stack file", "ledger", "by", "at", "drift", box=None)
+        table = Table("env", "platform", "model", "stack file", "ledger", "by", "at", "drift", "from", box=None)
         for row in rows:
             table.add_row(
                 row.env,
@@ -103,6 +113,7 @@ def status(
                 row.ledger.by if row.ledger else "-",
                 row.ledger.at if row.ledger else "-",
                 ", ".join(d.split(":", 1)[0] for d in row.drift) if row.drift else ("?" if row.ledger_error else ""),
+                _source(row.ledger),
             )
         out.print(table)
     if not ok:

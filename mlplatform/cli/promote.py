@@ -8,6 +8,7 @@ under the lock."""
 
 from __future__ import annotations
 
+import tempfile
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -39,8 +40,20 @@ Version = Annotated[str | None, typer.Option("--version", help="Version. Omitted
 def register(
     model: Annotated[str, typer.Argument(help="Model name, as in the blueprint's ModelEndpoint(model=...).")],
     env: Annotated[str, typer.Option("--env", "-e", help="Environment whose registry receives it, usually dev.")],
-    artifact: Annotated[str, typer.Option("--artifact", help="Local file to upload, or s3://bucket/key to adopt.")],
+    artifact: Annotated[
+        str | None, typer.Option("--artifact", help="Local file to upload, or s3://bucket/key to adopt.")
+    ] = None,
     metrics: Annotated[str | None, typer.Option("--metrics", help="JSON file of metric -> number.")] = None,
+    from_mlflow: Annotated[
+        str | None,
+        typer.Option(
+            "--from-mlflow",
+            help="models:/NAME/VERSION or runs:/RUN_ID/PATH: the artifact, its run's metrics and lineage, from MLflow.",
+        ),
+    ] = None,
+    tracking_uri: Annotated[
+        str | None, typer.Option("--tracking-uri", help="MLflow tracking server. Omitted: MLFLOW_TRACKING_URI.")
+    ] = None,
     image: Annotated[
         str | None,
         typer.Option("--image", help="Serving image, pinned by digest (repo@sha256:...). Omitted: the blueprint's."),
@@ -57,10 +70,20 @@ def register(
     from mlplatform.promotion.registry import load_metrics
     from mlplatform.promotion.registry import register as do_register
 
+    if (artifact is None) == (from_mlflow is None):
+        raise typer.BadParameter("give exactly one of --artifact and --from-mlflow", param_hint="--artifact")
     found = project(project_dir, aws_profile, aws_role, "promoter")
-    done = do_register(
-        found, model, env, artifact, load_metrics(Path(metrics) if metrics else None), image, version, progress
-    )
+    given = load_metrics(Path(metrics) if metrics else None)
+    lineage = None
+    with tempfile.TemporaryDirectory(prefix="mlplatform-mlflow-") as workdir:
+        if from_mlflow is not None:
+            from mlplatform.promotion import mlflow_source
+
+            resolved = mlflow_source.resolve(from_mlflow, mlflow_source.tracking_uri(tracking_uri, None), Path(workdir))
+            artifact, lineage = str(resolved.artifact), resolved.lineage.to_json()
+            given = {**resolved.lineage.metrics, **given}  # the run's metrics; --metrics adds or overrides
+        assert artifact is not None
+        done = do_register(found, model, env, artifact, given, image, version, progress, lineage=lineage)
     if as_json:
         print_json(done.to_json())
         return

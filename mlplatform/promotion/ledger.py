@@ -60,6 +60,7 @@ class Entry:
     image: str | None = None
     identity: str | None = None  # the AWS principal (STS ARN) that wrote it
     approval: dict[str, Any] | None = None  # for a promotion that needed one: which approval
+    lineage: dict[str, Any] | None = None  # where the version came from (register --from-mlflow)
     seq: int = 0
     prev: str | None = None  # hash of the entry before it in its chain
     hash: str = ""
@@ -74,6 +75,8 @@ class Entry:
     def canonical(self) -> str:
         """The bytes the hash covers: every field but the hash, sorted, compact."""
         data = {k: v for k, v in asdict(self).items() if k != "hash"}
+        if data.get("lineage") is None:  # entries written before lineage existed hash as they did
+            data.pop("lineage", None)
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     def computed_hash(self) -> str:

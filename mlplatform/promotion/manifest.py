@@ -57,6 +57,7 @@ class Manifest:
     promoted_from: str | None = None
     promoted_at: str | None = None
     model_package_arn: str | None = None
+    lineage: dict[str, Any] | None = None  # register --from-mlflow: run, experiment, params, metrics, commit
     schema: int = SCHEMA
 
     @property

@@ -94,8 +94,7 @@ def tracking_uri(given: str | None, published: str | None) -> str:
     found = given or os.environ.get(TRACKING_URI_ENV) or published
     if not found:
         raise PromotionError(
-            "--from-mlflow needs the MLflow tracking server: pass --tracking-uri URI, set MLFLOW_TRACKING_URI, "
-            "or deploy an ExperimentTracker in the environment (it publishes its URI in SSM)"
+            "--from-mlflow needs the MLflow tracking server: pass --tracking-uri URI or set MLFLOW_TRACKING_URI"
         )
     return found
 

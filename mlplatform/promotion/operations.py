@@ -277,7 +277,9 @@ def _record(
 ) -> Entry:
     """Stack file, then ledger; the stack file is put back if the ledger write fails. The
     entry's artifact fields (checksum, image) and the caller identity are filled in here."""
-    entry = replace(entry, uri=uri, sha256=manifest.sha256, image=manifest.image, identity=who.arn)
+    entry = replace(
+        entry, uri=uri, sha256=manifest.sha256, image=manifest.image, identity=who.arn, lineage=manifest.lineage
+    )
     checkpoint("before-stack-file")
     promoted = PromotedModel(entry.version, uri, manifest.sha256, manifest.image)
     old = stackfile.update(env.stack_path, entry.model, promoted)

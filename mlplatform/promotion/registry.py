@@ -47,6 +47,7 @@ class Registered:
             "model_package_arn": m.model_package_arn,
             "registered_by": m.registered_by,
             "registered_at": m.registered_at,
+            "lineage": m.lineage,
         }
 
 
@@ -95,6 +96,7 @@ def register(
     image: str | None,
     version: str | None = None,
     progress: ProgressFactory = no_progress,
+    lineage: dict[str, Any] | None = None,
 ) -> Registered:
     env = project.environment(model, env_name)
     if env.is_production:
@@ -141,7 +143,8 @@ def register(
         registered_by=who.person,
         registered_at=now(),
         registered_in=env.name,
-        source_uri=artifact if adopt else str(Path(artifact).resolve()),
+        source_uri=(lineage or {}).get("source") or (artifact if adopt else str(Path(artifact).resolve())),
+        lineage=lineage,
     )
     what = f"{env.name}: registering {model} {version}"
     args = (bucket, manifest.key, digest.size, digest.part_size, aws.encryption_args())
@@ -166,6 +169,7 @@ def register(
             sha256=manifest.sha256,
             image=image,
             identity=who.arn,
+            lineage=lineage,
         )
     )
     return Registered(manifest, uri, env.name)
