@@ -6,6 +6,7 @@ would create.
 """
 
 from mlplatform import (
+    AllAtOnce,
     Canary,
     ExperimentTracker,
     Feature,
@@ -75,7 +76,8 @@ platform = Platform(
             min_instances=per_env(dev=1, default=2),
             max_instances=per_env(dev=1, default=8),
             data_capture_percent=per_env(dev=0, default=20),
-            deployment=Canary(percent=10, bake_minutes=10),
+            # A canary step is at most half the instances (SageMaker); dev runs one instance.
+            deployment=per_env(dev=AllAtOnce(bake_minutes=5), default=Canary(percent=10, bake_minutes=10)),
             gates=per_env(
                 dev=MetricGates(),
                 default=MetricGates(minimum={"auc": 0.90}, maximum={"logloss": 0.35}),

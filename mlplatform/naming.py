@@ -179,8 +179,17 @@ class Names:
     def data_quality_job(self, endpoint: str) -> str:
         return f"{self.prefix}-{endpoint}-data-quality"
 
-    def training_failures_rule(self, monitoring: str) -> str:
-        return f"{self.prefix}-{monitoring}-training-failed"
+    def training_failures_alarm(self, cluster: str) -> str:
+        """Alarm on training pods that failed in a TrainingCluster's namespace."""
+        return f"{self.prefix}-{cluster}-failed-pods"
+
+    def monitor_alert_rule(self, endpoint: str, outcome: str) -> str:
+        """EventBridge rule on Model Monitor executions of an endpoint ('violations', 'failed')."""
+        return f"{self.prefix}-{endpoint}-monitor-{outcome}"
+
+    def container_insights_log_group(self, cluster: str, kind: str) -> str:
+        """A log group the CloudWatch observability add-on writes to (names fixed by Container Insights)."""
+        return f"/aws/containerinsights/{self.eks_cluster(cluster)}/{kind}"
 
     # --- experiment tracking ----------------------------------------------------------
     def tracking_server(self, tracker: str) -> str:
@@ -200,6 +209,10 @@ ENDPOINT_ALARM_METRICS = ("latency-p99", "5xx-rate", "no-invocations", "cpu", "m
 # The alarms a SageMaker deployment rolls back on: those a bad model version can cause
 # (traffic dropping to zero says nothing about the new version).
 ROLLBACK_ALARM_METRICS = ("latency-p99", "5xx-rate", "cpu", "memory")
+# The alarms that block promoting a version out of an environment while in ALARM: the same ones.
+# `no-invocations` treats missing data as breaching, so an idle dev or staging endpoint is in
+# ALARM for good; it pages, but says nothing about the version and gates nothing.
+PROMOTION_GATE_ALARM_METRICS = ROLLBACK_ALARM_METRICS
 
 # Registry bucket prefixes SageMaker writes to (data capture, Model Monitor reports).
 REGISTRY_DATA_CAPTURE_PREFIX = "data-capture/"

@@ -47,6 +47,9 @@ STRICT_NAMESPACES = (PROJECT,)
 TOP_LEVEL_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
 
 MODEL_FIELDS = ("version", "uri", "sha256", "image")
+# Optional: the s3:// prefix of the version's data-quality baseline (statistics.json and
+# constraints.json), which a Model Monitor schedule checks captured requests against.
+MODEL_BASELINE = "baseline"
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class PromotedModel:
     uri: str
     sha256: str
     image: str
+    baseline: str | None = None
 
 
 @dataclass
@@ -102,7 +106,8 @@ def parse_models(value: Any, where: str) -> dict[str, PromotedModel]:
         raise MlplatformError(f"{where}: {PROJECT}:models must map model names to versions")
     models: dict[str, PromotedModel] = {}
     for name, entry in value.items():
-        extra = sorted(str(k) for k in entry if k not in MODEL_FIELDS) if isinstance(entry, dict) else []
+        known = (*MODEL_FIELDS, MODEL_BASELINE)
+        extra = sorted(str(k) for k in entry if k not in known) if isinstance(entry, dict) else []
         if extra:
             hints = [f"'{k}'{_did_you_mean(k, MODEL_FIELDS)}" for k in extra]
             raise MlplatformError(
@@ -115,7 +120,16 @@ def parse_models(value: Any, where: str) -> dict[str, PromotedModel]:
                 f"{where}: {PROJECT}:models.{name} is missing {', '.join(missing)} "
                 f"(each model needs {', '.join(MODEL_FIELDS)})"
             )
-        models[str(name)] = PromotedModel(*(str(entry[f]) for f in MODEL_FIELDS))
+        baseline = entry.get(MODEL_BASELINE)
+        if baseline is not None and not (isinstance(baseline, str) and baseline.startswith("s3://")):
+            raise MlplatformError(
+                f"{where}: {PROJECT}:models.{name}.{MODEL_BASELINE} must be the s3:// prefix of the "
+                f"version's baseline (statistics.json, constraints.json); got {baseline!r}"
+            )
+        version, uri, sha256, image = (str(entry[f]) for f in MODEL_FIELDS)
+        models[str(name)] = PromotedModel(
+            version, uri, sha256, image, baseline=baseline.rstrip("/") + "/" if baseline else None
+        )
     return models
 
 

@@ -244,7 +244,9 @@ def _apply(found: Project, env: str, model: str, quiet: bool, journal: Any) -> d
 def _print_outcome(o: Outcome) -> None:
     verb = "promoted" if o.action == "promote" else "rolled back"
     src = f" {o.from_env} ->" if o.from_env else " in"
-    out.print(f"{verb} {o.model} {o.version}{src} {o.env} (was {o.previous_version})", markup=False)
+    # An environment's first promotion replaces nothing.
+    was = f"was {o.previous_version}" if o.previous_version else "first version there"
+    out.print(f"{verb} {o.model} {o.version}{src} {o.env} ({was})", markup=False)
     out.print(f"  gates passed: {', '.join(o.gates)}", markup=False)
     out.print(f"  {o.uri} sha256 {o.sha256} verified after copy", markup=False)
     seq = o.entry.seq if o.entry else "?"

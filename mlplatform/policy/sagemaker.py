@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mlplatform.plan.model import PlannedResource
 from mlplatform.policy.rules import Context, as_list, dig, display_name, is_production, number, rule, show_number
+from mlplatform.spec.instance_types import has_local_storage
 
 MODEL = "aws:sagemaker/model:Model"
 ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
@@ -13,8 +14,11 @@ ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 def endpoint_config_kms(config: PlannedResource, ctx: Context) -> list[str]:
     if config.inputs.get("kmsKeyArn"):
         return []
-    if all(dig(v, "serverlessConfig") for v in as_list(config.inputs.get("productionVariants")) or [None]):
-        return []  # serverless variants have no attached storage to encrypt
+    variants = as_list(config.inputs.get("productionVariants")) or [None]
+    # Serverless variants have no attached storage to encrypt; instance types with local NVMe
+    # storage encrypt it in hardware, and CreateEndpointConfig refuses a key for them.
+    if all(dig(v, "serverlessConfig") or has_local_storage(str(dig(v, "instanceType") or "")) for v in variants):
+        return []
     return [
         f"endpoint configuration '{display_name(config)}' does not encrypt instance storage: set "
         "kms_key_arn to the platform key (ModelEndpoint opt_out 'kms_encryption' turns this off)"

@@ -124,7 +124,7 @@ def alarm_names(aws: Aws, model: str) -> list[str]:
             continue
         watched = any(endpoint.name in m.endpoints and m.target == "aws" for m in env.platform.of_kind(MonitoringStack))
         if watched:
-            names.extend(env.names.alarm(endpoint.name, metric) for metric in naming.ENDPOINT_ALARM_METRICS)
+            names.extend(env.names.alarm(endpoint.name, metric) for metric in naming.PROMOTION_GATE_ALARM_METRICS)
     return names
 
 

@@ -214,7 +214,8 @@ def _seed_env(env: str, platform: Platform, endpoint_url: str, clients: dict[tup
     watched = {e for m in platform.of_kind(MonitoringStack) if m.target == "aws" for e in m.endpoints}
     for endpoint in platform.of_kind(ModelEndpoint):
         group = names.model_package_group(endpoint.model)
-        alarms = [names.alarm(endpoint.name, metric) for metric in naming.ENDPOINT_ALARM_METRICS]
+        # The alarms the promotion gate reads, as the platform core publishes them (naming).
+        alarms = [names.alarm(endpoint.name, metric) for metric in naming.PROMOTION_GATE_ALARM_METRICS]
         alarms = alarms if endpoint.name in watched else []
         params[naming.ssm_model_package_group_key(endpoint.model)] = group
         params[naming.ssm_endpoint_key(endpoint.name)] = json.dumps(

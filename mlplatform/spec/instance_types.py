@@ -64,6 +64,20 @@ def is_gpu(instance_type: str) -> bool:
     return bool(_GPU_FAMILY.match(instance_type))
 
 
+# Instance families with local NVMe instance storage. SageMaker encrypts it in hardware and refuses
+# a KMS key for it (CreateEndpointConfig KmsKeyId: "If you specify a value for KmsKeyId when
+# using any nitro-based instances with local storage, the call to CreateEndpointConfig fails").
+# The 'd' families (m5d, c5d, r5d, g4dn, p3dn, p4d, m6id, ...) and the GPU/accelerator families
+# whose every size has NVMe storage (EC2 User Guide, "Instance store volumes").
+_LOCAL_STORAGE_FAMILY = re.compile(
+    r"^(ml\.)?([a-z]+\d+[a-z]*d[a-z]*|g5|g6|g6e|g7e|p5|p5e|p5en|p6-b200|trn1|trn1n|trn2)\."
+)
+
+
+def has_local_storage(instance_type: str) -> bool:
+    return bool(_LOCAL_STORAGE_FAMILY.match(instance_type))
+
+
 def did_you_mean(value: str, choices: frozenset[str]) -> str:
     close = difflib.get_close_matches(value, sorted(choices), n=3, cutoff=0.75)
     return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""

@@ -30,7 +30,12 @@ class Linear(SpecModel):
     """Shift traffic in equal steps of `step_percent`, baking after each; roll back on alarm."""
 
     strategy: Literal["linear"] = "linear"
-    step_percent: int = Field(20, ge=5, le=50, description="Traffic per step. Omitted: 20%.")
+    step_percent: int = Field(
+        20,
+        ge=10,
+        le=50,
+        description="Traffic per step, 10-50% of the instances (SageMaker's LinearStepSize). Omitted: 20%.",
+    )
     interval_minutes: int = Field(5, ge=1, le=60, description="Minutes between steps. Omitted: 5.")
     bake_minutes: int = Field(10, ge=0, le=60, description="Minutes watched at the end. Omitted: 10.")
 

@@ -38,7 +38,18 @@ class MonitoringStack(SpecModel):
     log_retention_days: Literal[
         1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
     ] = Field(365, description="CloudWatch log retention. Omitted: 365 days.")
-    training_job_alerts: bool = Field(True, description="Alert on failed SageMaker training jobs. Omitted: on.")
+    training_job_alerts: bool = Field(
+        True,
+        description="target=aws: alert when a training pod fails in an EKS TrainingCluster's namespace "
+        "(Container Insights). Omitted: on.",
+    )
+    model_monitor: bool = Field(
+        False,
+        description="target=aws: a SageMaker Model Monitor data-quality schedule on each watched endpoint "
+        "that captures data, checked against the baseline registered with the promoted version. AWS no "
+        "longer opens Model Monitor to new customers: set this only in accounts that already use it. "
+        "Omitted: off (captured requests are still stored in the registry).",
+    )
     opt_out: list[MonitoringOptOut] = Field(
         default_factory=list,
         description="Secure defaults to turn off, by name; each is reported in every plan. Omitted: all on.",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlplatform import naming
-from mlplatform.spec import cluster_rules, instance_types, tracker_rules, training_equipment
+from mlplatform.spec import cluster_rules, instance_types, serving_rules, tracker_rules, training_equipment
 from mlplatform.spec.environments import is_production
 from mlplatform.spec.feature_store import FeatureStore
 from mlplatform.spec.model_endpoint import AllAtOnce, ModelEndpoint
@@ -305,6 +305,7 @@ RULES: tuple[Rule, ...] = (
     *tracker_rules.RULES,
     cluster_rules.kubernetes_capabilities,
     cluster_rules.workload_identity,
+    *serving_rules.RULES,
 )
 
 
@@ -319,10 +320,10 @@ OPT_OUT_GUARDRAILS: dict[tuple[str, str], tuple[str, ...]] = {
     ("TrainingCluster", "private_endpoint"): ("MLP-EKS-001",),
     ("TrainingCluster", "secrets_encryption"): ("MLP-EKS-002",),
     ("TrainingCluster", "control_plane_logging"): ("MLP-EKS-003",),
-    ("ModelEndpoint", "kms_encryption"): ("MLP-SM-001", "MLP-SM-005"),
+    ("ModelEndpoint", "kms_encryption"): ("MLP-SM-001", "MLP-SM-005", "MLP-LOG-002"),
     ("ModelEndpoint", "network_isolation"): ("MLP-SM-002",),
     ("ModelEndpoint", "vpc"): ("MLP-SM-003",),
-    ("MonitoringStack", "kms_encryption"): ("MLP-SNS-001", "MLP-LOG-002"),
+    ("MonitoringStack", "kms_encryption"): ("MLP-SNS-001",),
 }
 
 

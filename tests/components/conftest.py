@@ -22,7 +22,16 @@ STACKS = ROOT / "stacks"
 
 def run_stack(stack: str) -> Captured:
     """The Pulumi program for stacks/Pulumi.<stack>.yaml, with Pulumi.yaml defaults merged."""
-    config = stack_config.read(STACKS / f"Pulumi.{stack}.yaml")
+    return run_stack_file(STACKS / f"Pulumi.{stack}.yaml")
+
+
+def run_stack_file(path: Path, models: dict[str, Any] | None = None) -> Captured:
+    """The Pulumi program for the stack file at `path` (stack named after the file), with
+    Pulumi.yaml defaults merged; `models`, when given, replaces its mlplatform:models."""
+    config = stack_config.read(path)
+    if models is not None:
+        config.values[f"{stack_config.PROJECT}:models"] = models
+    stack = config.stack
     defaults = stack_config.project_defaults(ROOT)
     merged = {k: v if isinstance(v, str) else json.dumps(v) for k, v in defaults.items()}
     merged.update(config.as_pulumi_config())

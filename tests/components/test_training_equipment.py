@@ -214,13 +214,15 @@ def test_eks_addons_and_their_order(plans: dict[str, Captured]) -> None:
         "coredns",
         "aws-ebs-csi-driver",
         "metrics-server",
+        "amazon-cloudwatch-observability",  # Container Insights for the training alarms
     }
     assert json.loads(addons["vpc-cni"].inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}
     groups = [r for r in captured.resources if r.type == "aws:eks/nodeGroup:NodeGroup"]
     for group in groups:
         for before in ("vpc-cni", "kube-proxy", "eks-pod-identity-agent"):
             assert addons[before].urn in group.dependencies, (group.name, before)
-    for after in ("coredns", "aws-ebs-csi-driver", "metrics-server"):
+    assert addons["coredns"].urn in addons["amazon-cloudwatch-observability"].dependencies
+    for after in ("coredns", "aws-ebs-csi-driver", "metrics-server", "amazon-cloudwatch-observability"):
         assert {g.urn for g in groups} <= set(addons[after].dependencies), after
         assert addons[after].inputs["addonVersion"] == "mock-eks-default-for-1.33"  # resolved at deploy time
     cluster = next(r for r in captured.resources if r.type == "aws:eks/cluster:Cluster")

@@ -78,7 +78,7 @@ def test_case_through_the_console_script(name: str) -> None:
 
 def test_several_problems_are_all_reported_at_once() -> None:
     lines = _expected("several_problems")
-    assert lines[-1] == f"{_relative('several_problems')}: invalid, 13 errors"
+    assert lines[-1] == f"{_relative('several_problems')}: invalid, 15 errors"
     fields = {line.split(", field ")[1].split(":")[0] for line in lines[:-1]}
     assert fields == {
         "'owner'",
@@ -89,6 +89,7 @@ def test_several_problems_are_all_reported_at_once() -> None:
         "'deployment'",
         "'instance_type'",
         "'notify[0]'",
+        "'endpoints[0]'",
         "'endpoints[1]'",
     }
 

@@ -97,7 +97,7 @@ def test_two_person_path_register_promote_approve_promote_rollback(
 
     prod = stack_file(project, "prod").read_text()
     assert f"models/{MODEL}/{v2}/v2.tar.gz" in prod
-    assert "# Promoted model versions: written by `mlplatform promote`, reviewed like code." in prod
+    assert "# Promoted model versions (mlplatform:models) are added here by `mlplatform promote` and reviewed" in prod
 
     result = cli(project, "rollback", MODEL, "--env", "prod", "--yes", "--reason", "p99 latency regression")
     assert result.exit_code == 0, result.stderr
@@ -202,7 +202,7 @@ def test_promote_in_a_subprocess_and_already_there(project: Path, artifact: Path
     version = register(project, artifact, good_metrics)
     done = run(project, "promote", MODEL, "--from", "dev", "--to", "staging", "--version", version)
     assert done.returncode == 0, done.stderr
-    assert f"promoted {MODEL} {version} dev -> staging (was 6)" in done.stdout
+    assert f"promoted {MODEL} {version} dev -> staging (first version there)" in done.stdout
     assert stack_version(project, "staging") == version
     again = run(project, "promote", MODEL, "--from", "dev", "--to", "staging", "--version", version)
     assert again.returncode == 0, again.stderr

@@ -18,6 +18,8 @@ from tests.conftest import ROOT
 runner = CliRunner()
 FRAUD = "blueprints/fraud_detection.py"
 RECS = "blueprints/recommender_k8s.py"
+# prod once a version is promoted: stacks/Pulumi.prod.yaml serves nothing before the first promotion.
+PROMOTED = ("--stack-file", "stacks/samples/Pulumi.prod-promoted.yaml")
 
 
 @pytest.fixture(autouse=True)
@@ -32,8 +34,8 @@ def _graph(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def _plan(blueprint: str) -> dict:
-    result = runner.invoke(app, ["plan", blueprint, "--env", "prod", "--json"])
+def _plan(blueprint: str, *extra: str) -> dict:
+    result = runner.invoke(app, ["plan", blueprint, "--env", "prod", *extra, "--json"])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -50,8 +52,8 @@ def _top_level(plan: dict) -> dict[str, str]:
     return out
 
 
-def _component_view(blueprint: str) -> tuple[list[str], set[tuple[str, str]], dict[str, int]]:
-    code, out, err = _graph(blueprint, "--env", "prod")
+def _component_view(blueprint: str, *extra: str) -> tuple[list[str], set[tuple[str, str]], dict[str, int]]:
+    code, out, err = _graph(blueprint, "--env", "prod", *extra)
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[0] == "flowchart LR"
@@ -74,18 +76,16 @@ def _component_view(blueprint: str) -> tuple[list[str], set[tuple[str, str]], di
 
 
 def test_component_view_is_the_default_picture() -> None:
-    names, edges, counts = _component_view(FRAUD)
+    names, edges, counts = _component_view(FRAUD, *PROMOTED)
     # Foundations first, then what is built on them, in blueprint-kind order.
     assert names[:6] == ["core", "network", "features", "train", "scorer", "monitoring"]
     assert {("core", "scorer"), ("network", "scorer"), ("core", "monitoring"), ("network", "train")} <= edges
     assert ("train", "core") in edges  # the registry grants the training jobs' role: core waits for train
     assert all(a != b for a, b in edges)
     # Each count is the component's resources, as the plan JSON says on its own.
-    plan = _plan(FRAUD)
+    plan = _plan(FRAUD, *PROMOTED)
     owners = _top_level(plan)
-    expected = {
-        name: sum(1 for r in plan["resources"] if r["custom"] and owners[r["urn"]] == name) for name in names
-    }
+    expected = {name: sum(1 for r in plan["resources"] if r["custom"] and owners[r["urn"]] == name) for name in names}
     assert counts == expected
 
 

@@ -37,6 +37,13 @@ def _plan(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def _promoted(repo: Path) -> Path:
+    """stacks/Pulumi.prod.yaml as it is once a version is promoted (the committed one names none)."""
+    prod = repo / "stacks" / "Pulumi.prod.yaml"
+    shutil.copy(repo / "stacks" / "samples" / "Pulumi.prod-promoted.yaml", prod)
+    return prod
+
+
 def _edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text
@@ -44,7 +51,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 def test_a_typo_in_a_key_fails_the_plan_instead_of_dropping_the_endpoint(repo: Path) -> None:
-    _edit(repo / "stacks" / "Pulumi.prod.yaml", "mlplatform:models:", "mlplatform:modles:")
+    _edit(_promoted(repo), "mlplatform:models:", "mlplatform:modles:")
     assert _plan(FRAUD, "--env", "prod") == (
         1,
         "",
@@ -54,7 +61,7 @@ def test_a_typo_in_a_key_fails_the_plan_instead_of_dropping_the_endpoint(repo: P
 
 
 def test_a_key_without_namespace_is_in_the_mlplatform_namespace(repo: Path) -> None:
-    _edit(repo / "stacks" / "Pulumi.prod.yaml", "mlplatform:models:", "modles:")
+    _edit(_promoted(repo), "mlplatform:models:", "modles:")
     code, _, err = _plan(FRAUD, "--env", "prod")
     assert code == 1
     assert err.startswith("error: stacks/Pulumi.prod.yaml: unknown key 'mlplatform:modles'; did you mean")
@@ -76,7 +83,7 @@ def test_every_problem_of_a_stack_file_at_once(repo: Path) -> None:
 
 
 def test_an_unknown_field_of_a_promoted_model(repo: Path) -> None:
-    _edit(repo / "stacks" / "Pulumi.prod.yaml", 'version: "5"', 'verison: "5"')
+    _edit(_promoted(repo), 'version: "2"', 'verison: "2"')
     assert _plan(FRAUD, "--env", "prod") == (
         1,
         "",

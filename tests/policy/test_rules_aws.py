@@ -231,6 +231,21 @@ def test_sagemaker_endpoint_config_kms() -> None:
     assert rule(res(CONFIG, "c", serverless)) == []
 
 
+# SageMaker API Reference, CreateEndpointConfig KmsKeyId: local NVMe instance storage is encrypted by
+# a hardware module, and a key for such an instance type fails the call; the rule accepts its absence
+# there and nowhere else.
+def test_sagemaker_endpoint_config_kms_not_required_on_local_nvme_storage() -> None:
+    rule = RULES["MLP-SM-001"]
+    variant = {"variantName": "primary", "modelName": "m", "initialInstanceCount": 2}
+    nvme = endpoint_config(kmsKeyArn=None, productionVariants=[variant | {"instanceType": "ml.g5.2xlarge"}])
+    assert rule(res(CONFIG, "c", nvme)) == []
+    mixed = endpoint_config(
+        kmsKeyArn=None,
+        productionVariants=[variant | {"instanceType": "ml.g5.2xlarge"}, variant | {"instanceType": "ml.m5.xlarge"}],
+    )
+    assert len(rule(res(CONFIG, "c", mixed))) == 1
+
+
 def test_sagemaker_model_network_isolation() -> None:
     rule = RULES["MLP-SM-002"]
     assert rule(res(MODEL, "m", {"name": "fraud-xgb-5", "enableNetworkIsolation": True})) == []

@@ -70,7 +70,7 @@ def test_environment_the_platform_does_not_have() -> None:
     assert _run("validate", FRAUD, "--env", "qa") == (
         1,
         "",
-        f"{FRAUD}:27: Platform 'fraud', field 'environments': environment 'qa' is not one of dev, staging, prod\n"
+        f"{FRAUD}:28: Platform 'fraud', field 'environments': environment 'qa' is not one of dev, staging, prod\n"
         f"{FRAUD}: invalid, 1 error\n",
     )
 

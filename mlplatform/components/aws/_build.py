@@ -13,7 +13,7 @@ from mlplatform.components.aws.access_roles import AccessArgs, PromotionAccess, 
 from mlplatform.components.aws.experiment_tracker import ManagedMlflow, ManagedMlflowArgs
 from mlplatform.components.aws.feature_store import FeatureStore, FeatureStoreArgs
 from mlplatform.components.aws.model_endpoint import ModelEndpoint, ModelEndpointArgs, NetworkPlacement
-from mlplatform.components.aws.monitoring import MonitoringArgs, MonitoringStack, WatchedEndpoint
+from mlplatform.components.aws.monitoring import MonitoringArgs, MonitoringStack, WatchedEndpoint, WatchedTraining
 from mlplatform.components.aws.network import Network, NetworkArgs
 from mlplatform.components.aws.platform_core import EndpointRecord, PlatformCore, PlatformCoreArgs
 from mlplatform.components.aws.training_cluster import TrainingCluster, TrainingClusterArgs
@@ -80,7 +80,8 @@ def build(ctx: ProgramContext) -> None:
     clusters = [c for c in platform.of_kind(TrainingClusterSpec) if c.target == "eks"]
 
     def alarms(endpoint: str) -> list[str]:
-        return [n.alarm(endpoint, m) for m in naming.ENDPOINT_ALARM_METRICS] if endpoint in watched else []
+        """The alarms the promotion gate reads for `endpoint` (naming.PROMOTION_GATE_ALARM_METRICS)."""
+        return [n.alarm(endpoint, m) for m in naming.PROMOTION_GATE_ALARM_METRICS] if endpoint in watched else []
 
     core = PlatformCore(
         "core",
@@ -218,28 +219,7 @@ def build(ctx: ProgramContext) -> None:
             )
 
     placement = NetworkPlacement(network.private_subnet_ids, [network.serving_sg.id]) if network is not None else None
-    for e in sagemaker:
-        watched_by_aws = e.name in watched
-        endpoint = ModelEndpoint(
-            e.name,
-            ModelEndpointArgs(
-                spec=e,
-                model=ctx.models[e.model],
-                names=n,
-                tags=ctx.tags(e.name),
-                account_id=account_id,
-                region=region,
-                kms_key_arn=core.key.arn,
-                registry_bucket=core.registry.name,
-                registry_bucket_arn=core.registry.arn,
-                network=placement,
-                rollback_alarms=[n.alarm(e.name, m) for m in naming.ROLLBACK_ALARM_METRICS] if watched_by_aws else [],
-                partition=partition,
-            ),
-        )
-        shared["endpoints"][e.name] = endpoint
-        _record(shared, e.name, endpoint.opt_outs)
-
+    # Monitoring first: endpoints name its alarms in their auto-rollback configuration.
     for i, m in enumerate(monitors):
         monitor = MonitoringStack(
             m.name,
@@ -257,6 +237,14 @@ def build(ctx: ProgramContext) -> None:
                     for e in sagemaker
                     if e.name in m.endpoints
                 ],
+                # Clusters the platform creates run Container Insights (cluster_observability.py).
+                training=[
+                    WatchedTraining(c.spec.name, c.cluster.name, c.namespace_name)
+                    for c in shared["training_clusters"].values()
+                    if c.cluster is not None
+                ]
+                if i == 0
+                else [],
                 network=placement,
                 dashboard=i == 0,
                 partition=partition,
@@ -264,6 +252,40 @@ def build(ctx: ProgramContext) -> None:
         )
         shared["monitoring"][m.name] = monitor
         _record(shared, m.name, monitor.opt_outs)
+
+    for e in sagemaker:
+        watcher = next((m for m in monitors if e.name in m.endpoints), None)
+        watching = shared["monitoring"][watcher.name] if watcher else None
+        endpoint = ModelEndpoint(
+            e.name,
+            ModelEndpointArgs(
+                spec=e,
+                model=ctx.models[e.model],
+                names=n,
+                tags=ctx.tags(e.name),
+                account_id=account_id,
+                region=region,
+                kms_key_arn=core.key.arn,
+                registry_bucket=core.registry.name,
+                registry_bucket_arn=core.registry.arn,
+                network=placement,
+                rollback_alarms=watching.rollback_alarms(e.name) if watching else [],
+                log_retention_days=watcher.log_retention_days if watcher else 365,
+                partition=partition,
+            ),
+        )
+        shared["endpoints"][e.name] = endpoint
+        _record(shared, e.name, endpoint.opt_outs)
+        if watcher is not None and watching is not None and watcher.model_monitor and e.data_capture_percent > 0:
+            baseline = ctx.models[e.model].baseline
+            if baseline is None:
+                pulumi.log.warn(
+                    f"MonitoringStack '{watcher.name}': {e.model} {ctx.models[e.model].version} in {ctx.env} has no "
+                    f"data-quality baseline (mlplatform:models.{e.model}.baseline); no Model Monitor schedule "
+                    f"for '{e.name}' until a version with one is promoted"
+                )
+            else:
+                watching.watch_data_quality(e.name, endpoint.endpoint.name, baseline)
 
     pulumi.export("registry_bucket", core.registry.name)
     pulumi.export("ledger_table", core.ledger.name)
@@ -282,7 +304,7 @@ def _workload_roles(
     for e in sagemaker:
         roles.append(n.role(e.name, "execution"))
         if e.name in watched and e.data_capture_percent > 0:
-            roles.append(n.role(e.name, "monitor"))
+            roles.append(n.role(e.name, "monitor"))  # Model Monitor, where the blueprint asks for it
     return roles
 
 

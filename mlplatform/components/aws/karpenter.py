@@ -268,6 +268,8 @@ class KarpenterArgs:
     controller_replicas: int = 2
     placement: dict[str, Any] = field(default_factory=dict)  # nodeSelector/tolerations of the controller
     depends_on: list[pulumi.Resource] = field(default_factory=list)  # what the release waits for
+    # The cluster when this run creates it: CreateAccessEntry names it by `cluster_name`.
+    cluster: pulumi.Resource | None = None
 
 
 class Karpenter(pulumi.ComponentResource):
@@ -296,7 +298,7 @@ class Karpenter(pulumi.ComponentResource):
             principal_arn=self.node_role.arn,
             type="EC2_LINUX",
             tags=a.tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[a.cluster] if a.cluster else []),
         )
         self.queue = aws.sqs.Queue(
             f"{name}-interruptions",

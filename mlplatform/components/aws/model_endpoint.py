@@ -1,10 +1,12 @@
 """ModelEndpoint on SageMaker: model, endpoint configuration, endpoint with a guarded rollout,
-autoscaling, and an execution role that can read its own artifact and nothing else.
+autoscaling, its log group, and an execution role that can read its own artifact and nothing else.
 
 The model and endpoint configuration are immutable in SageMaker, so their names carry the
 model version and a digest of their settings: a change creates new ones, the endpoint moves to
 them with the blue/green policy (all at once, canary or linear) and rolls back automatically
-when one of the monitoring alarms (naming.ROLLBACK_ALARM_METRICS) fires while baking.
+when one of the monitoring alarms (naming.ROLLBACK_ALARM_METRICS) fires while baking. The
+endpoint waits for what it names: its log group (SageMaker would create it, unencrypted and
+kept forever, and the platform's own would then fail to create) and its rollback alarms.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from mlplatform import naming
 from mlplatform.components.aws import policies
+from mlplatform.spec import instance_types
 from mlplatform.spec.model_endpoint import AllAtOnce, Canary, Linear
 from mlplatform.spec.model_endpoint import ModelEndpoint as ModelEndpointSpec
 from mlplatform.stack_config import PromotedModel
@@ -45,8 +49,24 @@ class ModelEndpointArgs:
     registry_bucket: pulumi.Input[str]
     registry_bucket_arn: pulumi.Input[str]
     network: NetworkPlacement | None = None
-    rollback_alarms: list[str] = field(default_factory=list)  # names of the alarms watching it
+    # The monitoring alarms a deployment rolls back on (naming.ROLLBACK_ALARM_METRICS); the
+    # endpoint names them in its auto-rollback configuration, so it is created after them.
+    rollback_alarms: list[aws.cloudwatch.MetricAlarm] = field(default_factory=list)
+    log_retention_days: int = 365
     partition: str = "aws"
+
+
+# Where SageMaker publishes endpoint instance metrics (CPUUtilization, MemoryUtilization, ...).
+ENDPOINT_METRICS_NAMESPACE = "/aws/sagemaker/Endpoints"
+
+
+def volume_key(spec: ModelEndpointSpec, key_arn: pulumi.Input[str] | None) -> pulumi.Input[str] | None:
+    """The key for the instances' storage volume, or None where SageMaker refuses one: serverless
+    variants have no volume, and instance types with local NVMe storage encrypt it in hardware
+    (CreateEndpointConfig fails if KmsKeyId is set for them; SageMaker API Reference)."""
+    if spec.serverless or instance_types.has_local_storage(spec.instance_type):
+        return None
+    return key_arn
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -87,6 +107,16 @@ class ModelEndpoint(pulumi.ComponentResource):
             f"{name}-role-policy",
             role=self.role.id,
             policy=self._execution_policy(key_arn, network is not None),
+            opts=child,
+        )
+        # The log group SageMaker writes container logs to, created before the endpoint: if
+        # SageMaker created it first, it would have no retention and no key, and this would fail.
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=n.endpoint_log_group(spec.name),
+            retention_in_days=a.log_retention_days,
+            kms_key_id=key_arn,
+            tags=a.tags,
             opts=child,
         )
 
@@ -148,23 +178,40 @@ class ModelEndpoint(pulumi.ComponentResource):
             f"{name}-config",
             name=n.endpoint_config(spec.name, config_digest),
             production_variants=[variant],
-            # Serverless variants have no storage volume to encrypt (and reject a key).
-            kms_key_arn=None if spec.serverless else key_arn,
+            kms_key_arn=volume_key(spec, key_arn),
             data_capture_config=capture,
             tags=a.tags,
             opts=child,
         )
+
+        # An autoscaled variant's instance type can change only while it is not a scalable target
+        # (SageMaker Developer Guide, "Update endpoints that use auto scaling"). This marker is
+        # replaced, delete-before-replace, when the instance type changes; the scalable target
+        # and its policy take an input from it, so Pulumi deregisters them before the endpoint
+        # update and registers them again after it.
+        self.scaling_generation: random.RandomId | None = None
+        autoscaled = not spec.serverless and spec.max_instances > spec.min_instances
+        if autoscaled:
+            self.scaling_generation = random.RandomId(
+                f"{name}-scaling-generation",
+                byte_length=4,
+                keepers={"instance_type": spec.instance_type, "variant": VARIANT},
+                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+            )
+        waits: list[pulumi.Resource] = [self.log_group, *a.rollback_alarms]
+        if self.scaling_generation is not None:
+            waits.append(self.scaling_generation)
         self.endpoint = aws.sagemaker.Endpoint(
             f"{name}-endpoint",
             name=self.endpoint_name,
             endpoint_config_name=self.endpoint_config.name,
             deployment_config=None if spec.serverless else self._deployment_config(),
             tags=a.tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=waits),
         )
 
         self.scaling_target: aws.appautoscaling.Target | None = None
-        if not spec.serverless and spec.max_instances > spec.min_instances:
+        if autoscaled:
             self._autoscaling(name)
 
         self.register_outputs(
@@ -174,7 +221,7 @@ class ModelEndpoint(pulumi.ComponentResource):
                 "model_name": self.model.name,
                 "model_version": a.model.version,
                 "execution_role_arn": self.role.arn,
-                "rollback_alarms": a.rollback_alarms,
+                "rollback_alarms": [alarm.name for alarm in a.rollback_alarms],
                 "opt_outs": self.opt_outs,
             }
         )
@@ -195,11 +242,13 @@ class ModelEndpoint(pulumi.ComponentResource):
                 [log_group, f"{log_group}:*"],
                 sid="WriteEndpointLogs",
             ),
+            # Instance metrics; namespaces starting with AWS/ are reserved to AWS services and
+            # PutMetricData rejects them, so none is granted.
             policies.allow(
                 ["cloudwatch:PutMetricData"],
                 "*",
                 sid="PublishEndpointMetrics",
-                StringEquals={"cloudwatch:namespace": ["AWS/SageMaker", "/aws/sagemaker/Endpoints"]},
+                StringEquals={"cloudwatch:namespace": ENDPOINT_METRICS_NAMESPACE},
             ),
             policies.kms_use(key_arn),
             policies.kms_grant(key_arn),
@@ -224,25 +273,17 @@ class ModelEndpoint(pulumi.ComponentResource):
                     sid="WriteCapturedData",
                 )
             )
-        if in_vpc:
+        if a.rollback_alarms and not spec.serverless:
+            # Deployment guardrails read the rollback alarms with the execution role.
             statements.append(
                 policies.allow(
-                    [
-                        "ec2:CreateNetworkInterface",
-                        "ec2:CreateNetworkInterfacePermission",
-                        "ec2:DeleteNetworkInterface",
-                        "ec2:DeleteNetworkInterfacePermission",
-                        "ec2:DescribeDhcpOptions",
-                        "ec2:DescribeNetworkInterfaces",
-                        "ec2:DescribeSecurityGroups",
-                        "ec2:DescribeSubnets",
-                        "ec2:DescribeVpcs",
-                    ],
-                    "*",
-                    sid="AttachToPlatformVpc",
-                    StringEquals={"aws:RequestedRegion": a.region},
+                    ["cloudwatch:DescribeAlarms"],
+                    [alarm.arn for alarm in a.rollback_alarms],
+                    sid="ReadRollbackAlarms",
                 )
             )
+        if in_vpc:
+            statements.append(policies.vpc_network_interfaces())
         return policies.document(*statements)
 
     def _deployment_config(self) -> aws.sagemaker.EndpointDeploymentConfigArgs:
@@ -274,7 +315,7 @@ class ModelEndpoint(pulumi.ComponentResource):
         if self.args.rollback_alarms:
             rollback = aws.sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationArgs(
                 alarms=[
-                    aws.sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationAlarmArgs(alarm_name=alarm)
+                    aws.sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationAlarmArgs(alarm_name=alarm.name)
                     for alarm in self.args.rollback_alarms
                 ]
             )
@@ -290,7 +331,11 @@ class ModelEndpoint(pulumi.ComponentResource):
 
     def _autoscaling(self, name: str) -> None:
         spec = self.args.spec
-        resource_id = pulumi.Output.concat("endpoint/", self.endpoint.name, f"/variant/{VARIANT}")
+        assert self.scaling_generation is not None
+        # The generation's keepers only carry the dependency (see scaling_generation).
+        resource_id = pulumi.Output.all(self.endpoint.name, self.scaling_generation.keepers).apply(
+            lambda v: f"endpoint/{v[0]}/variant/{VARIANT}"
+        )
         self.scaling_target = aws.appautoscaling.Target(
             f"{name}-scaling-target",
             service_namespace="sagemaker",

@@ -1,16 +1,15 @@
-"""MonitoringStack on AWS: alerting and dashboards for SageMaker endpoints.
+"""MonitoringStack on AWS: alerting and dashboards for SageMaker endpoints and EKS training.
 
 An SNS topic (KMS) with the spec's email and HTTPS subscriptions; five CloudWatch alarms per
-watched endpoint, named `naming.Names.alarm(endpoint, metric)` so that the endpoint's
-auto-rollback refers to them; a Model Monitor data-quality schedule for endpoints that capture
-data; an EventBridge rule for failed SageMaker training jobs; the platform's dashboard; and the
-endpoints' log groups with retention and KMS (created before SageMaker would create them
-without either).
+watched endpoint, named `naming.Names.alarm(endpoint, metric)`; an alarm on failed training pods
+in each EKS training namespace (Container Insights); and the platform's dashboard. It is built
+before the endpoints, which name its alarms in their auto-rollback configuration. After them,
+`watch_data_quality` adds a Model Monitor schedule (model_monitor.py) where the blueprint asks
+for one and the promoted version has a baseline.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 
@@ -20,9 +19,8 @@ import pulumi_aws as aws
 from mlplatform import naming
 from mlplatform.components.aws import policies
 from mlplatform.components.aws.model_endpoint import VARIANT, NetworkPlacement
+from mlplatform.components.aws.model_monitor import DataQualityArgs, data_quality_monitor
 from mlplatform.spec.monitoring import MonitoringStack as MonitoringSpec
-
-MODEL_MONITOR_REPOSITORY = "sagemaker-model-monitor-analyzer"
 
 
 @dataclass
@@ -30,6 +28,15 @@ class WatchedEndpoint:
     name: str  # spec name
     instance_type: str | None  # None: serverless (no instance CPU/memory metrics scale)
     data_capture: bool
+
+
+@dataclass
+class WatchedTraining:
+    """An EKS TrainingCluster whose namespace's failed pods alert the topic."""
+
+    cluster: str  # spec name
+    cluster_name: pulumi.Input[str]  # the EKS cluster's name
+    namespace: str
 
 
 @dataclass
@@ -43,6 +50,7 @@ class MonitoringArgs:
     registry_bucket: pulumi.Input[str]
     registry_bucket_arn: pulumi.Input[str]
     endpoints: list[WatchedEndpoint] = field(default_factory=list)
+    training: list[WatchedTraining] = field(default_factory=list)
     network: NetworkPlacement | None = None
     dashboard: bool = True  # one dashboard per platform: the first aws MonitoringStack has it
     partition: str = "aws"
@@ -108,24 +116,15 @@ class MonitoringStack(pulumi.ComponentResource):
             )
 
         self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
-        self.log_groups: dict[str, aws.cloudwatch.LogGroup] = {}
+        self.endpoint_alarms: dict[str, dict[str, aws.cloudwatch.MetricAlarm]] = {}
         for endpoint in a.endpoints:
-            self.log_groups[endpoint.name] = aws.cloudwatch.LogGroup(
-                f"{name}-{endpoint.name}-logs",
-                name=n.endpoint_log_group(endpoint.name),
-                retention_in_days=spec.log_retention_days,
-                kms_key_id=self.key_arn,
-                tags=a.tags,
-                opts=child,
-            )
             self._alarms(name, endpoint)
-            if endpoint.data_capture:
-                self._data_quality(name, endpoint)
-
         if spec.training_job_alerts:
-            self._training_failures(name)
+            for training in a.training:
+                self._training_failures(name, training)
         if a.dashboard:
             self._dashboard(name)
+        self.monitors: dict[str, aws.sagemaker.MonitoringSchedule] = {}
 
         self.register_outputs(
             {
@@ -135,15 +134,52 @@ class MonitoringStack(pulumi.ComponentResource):
             }
         )
 
+    def rollback_alarms(self, endpoint: str) -> list[aws.cloudwatch.MetricAlarm]:
+        """The alarms a deployment of `endpoint` rolls back on (naming.ROLLBACK_ALARM_METRICS)."""
+        mine = self.endpoint_alarms.get(endpoint, {})
+        return [mine[m] for m in naming.ROLLBACK_ALARM_METRICS if m in mine]
+
+    def watch_data_quality(
+        self,
+        endpoint: str,
+        endpoint_name: pulumi.Output[str],
+        baseline: str,
+    ) -> aws.sagemaker.MonitoringSchedule:
+        """A Model Monitor data-quality schedule on `endpoint`, checked against `baseline`; called
+        once the endpoint exists (its name, an Output, makes the monitor wait for it)."""
+        a = self.args
+        self.monitors[endpoint] = data_quality_monitor(
+            self,
+            self._n,
+            DataQualityArgs(
+                endpoint=endpoint,
+                endpoint_name=endpoint_name,
+                baseline=baseline,
+                names=a.names,
+                tags=a.tags,
+                account_id=a.account_id,
+                region=a.region,
+                partition=a.partition,
+                kms_key_arn=self.key_arn,
+                registry_bucket=a.registry_bucket,
+                registry_bucket_arn=a.registry_bucket_arn,
+                topic_arn=self.topic.arn,
+                network=a.network,
+            ),
+        )
+        return self.monitors[endpoint]
+
     # --- alarms ----------------------------------------------------------------------------
     def _alarms(self, name: str, endpoint: WatchedEndpoint) -> None:
         spec, n, a = self.args.spec, self.args.names, self.args
         dims = {"EndpointName": n.endpoint(endpoint.name), "VariantName": VARIANT}
         actions = [self.topic.arn]
 
+        mine = self.endpoint_alarms.setdefault(endpoint.name, {})
+
         def alarm(metric: str, description: str, **kwargs: object) -> None:
             alarm_name = n.alarm(endpoint.name, metric)
-            self.alarms[alarm_name] = aws.cloudwatch.MetricAlarm(
+            mine[metric] = self.alarms[alarm_name] = aws.cloudwatch.MetricAlarm(
                 f"{name}-{endpoint.name}-{metric}",
                 name=alarm_name,
                 alarm_description=description,
@@ -248,129 +284,38 @@ class MonitoringStack(pulumi.ComponentResource):
             treat_missing_data="notBreaching",
         )
 
-    # --- Model Monitor -----------------------------------------------------------------------
-    def _data_quality(self, name: str, endpoint: WatchedEndpoint) -> None:
+    # --- training, dashboard ----------------------------------------------------------------
+    def _training_failures(self, name: str, training: WatchedTraining) -> None:
+        """Failed pods in the training namespace, from Container Insights with enhanced
+        observability (the cluster's amazon-cloudwatch-observability add-on): pod_status_failed
+        per PodName, Namespace and ClusterName, summed over the namespace by a Metrics Insights
+        query, since every job's pods have new names (CloudWatch User Guide, "Amazon EKS and
+        Kubernetes Container Insights with enhanced observability metrics")."""
         n, a = self.args.names, self.args
-        child = pulumi.ResourceOptions(parent=self)
-        reports = pulumi.Output.concat(a.registry_bucket_arn, "/", naming.monitoring_reports_prefix(endpoint.name))
-        captured = pulumi.Output.concat(a.registry_bucket_arn, "/", naming.data_capture_prefix(endpoint.name))
-        role = policies.service_role(
-            f"{name}-{endpoint.name}-monitor-role",
-            n.role(endpoint.name, "monitor"),
-            "sagemaker.amazonaws.com",
-            a.tags,
-            child,
-            account_id=a.account_id,
+        actions = [self.topic.arn]
+        query = pulumi.Output.from_input(training.cluster_name).apply(
+            lambda cluster: (
+                "SELECT SUM(pod_status_failed) FROM SCHEMA(ContainerInsights, ClusterName, Namespace, PodName) "
+                f"WHERE ClusterName = '{cluster}' AND Namespace = '{training.namespace}'"
+            )
         )
-        policy = aws.iam.RolePolicy(
-            f"{name}-{endpoint.name}-monitor-policy",
-            role=role.id,
-            policy=policies.document(
-                policies.allow(["s3:GetObject"], pulumi.Output.concat(captured, "*"), sid="ReadCapturedData"),
-                policies.allow(
-                    ["s3:GetObject", "s3:PutObject"], pulumi.Output.concat(reports, "*"), sid="WriteReports"
-                ),
-                policies.allow(["s3:ListBucket"], a.registry_bucket_arn, sid="ListCaptureAndReports"),
-                policies.allow(
-                    ["sagemaker:DescribeEndpoint"],
-                    f"arn:{a.partition}:sagemaker:{a.region}:{a.account_id}:endpoint/{n.endpoint(endpoint.name)}",
-                    sid="DescribeWatchedEndpoint",
-                ),
-                policies.allow(
-                    ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                    f"arn:{a.partition}:logs:{a.region}:{a.account_id}:log-group:/aws/sagemaker/ProcessingJobs:*",
-                    sid="WriteJobLogs",
-                ),
-                policies.kms_use(self.args.kms_key_arn),
-                policies.kms_grant(self.args.kms_key_arn),
-            ),
-            opts=child,
-        )
-        image = aws.sagemaker.get_prebuilt_ecr_image_output(
-            repository_name=MODEL_MONITOR_REPOSITORY, opts=pulumi.InvokeOutputOptions(parent=self)
-        )
-        job = aws.sagemaker.DataQualityJobDefinition(
-            f"{name}-{endpoint.name}-data-quality",
-            name=n.data_quality_job(endpoint.name),
-            role_arn=role.arn,
-            data_quality_app_specification=aws.sagemaker.DataQualityJobDefinitionDataQualityAppSpecificationArgs(
-                image_uri=image.registry_path
-            ),
-            data_quality_job_input=aws.sagemaker.DataQualityJobDefinitionDataQualityJobInputArgs(
-                endpoint_input=aws.sagemaker.DataQualityJobDefinitionDataQualityJobInputEndpointInputArgs(
-                    endpoint_name=n.endpoint(endpoint.name)
+        alarm_name = n.training_failures_alarm(training.cluster)
+        self.alarms[alarm_name] = aws.cloudwatch.MetricAlarm(
+            f"{name}-{training.cluster}-failed-pods",
+            name=alarm_name,
+            alarm_description=f"A training pod failed in namespace {training.namespace} of {training.cluster}",
+            metric_queries=[
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id="failed", expression=query, period=300, label="failed training pods", return_data=True
                 )
-            ),
-            data_quality_job_output_config=aws.sagemaker.DataQualityJobDefinitionDataQualityJobOutputConfigArgs(
-                kms_key_id=self.args.kms_key_arn,
-                monitoring_outputs=aws.sagemaker.DataQualityJobDefinitionDataQualityJobOutputConfigMonitoringOutputsArgs(
-                    s3_output=aws.sagemaker.DataQualityJobDefinitionDataQualityJobOutputConfigMonitoringOutputsS3OutputArgs(
-                        s3_uri=pulumi.Output.concat(
-                            "s3://", a.registry_bucket, "/", naming.monitoring_reports_prefix(endpoint.name).rstrip("/")
-                        )
-                    )
-                ),
-            ),
-            job_resources=aws.sagemaker.DataQualityJobDefinitionJobResourcesArgs(
-                cluster_config=aws.sagemaker.DataQualityJobDefinitionJobResourcesClusterConfigArgs(
-                    instance_count=1,
-                    instance_type="ml.m5.large",
-                    volume_size_in_gb=20,
-                    volume_kms_key_id=self.args.kms_key_arn,
-                )
-            ),
-            network_config=aws.sagemaker.DataQualityJobDefinitionNetworkConfigArgs(
-                enable_inter_container_traffic_encryption=True,
-                enable_network_isolation=True,
-                vpc_config=aws.sagemaker.DataQualityJobDefinitionNetworkConfigVpcConfigArgs(
-                    subnets=a.network.subnet_ids, security_group_ids=a.network.security_group_ids
-                )
-                if a.network
-                else None,
-            ),
-            stopping_condition=aws.sagemaker.DataQualityJobDefinitionStoppingConditionArgs(max_runtime_in_seconds=3600),
+            ],
+            evaluation_periods=1,
+            threshold=0,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=actions,
+            ok_actions=actions,
             tags=a.tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
-        )
-        aws.sagemaker.MonitoringSchedule(
-            f"{name}-{endpoint.name}-data-quality-schedule",
-            name=n.data_quality_job(endpoint.name),
-            monitoring_schedule_config=aws.sagemaker.MonitoringScheduleMonitoringScheduleConfigArgs(
-                monitoring_type="DataQuality",
-                monitoring_job_definition_name=job.name,
-                schedule_config=aws.sagemaker.MonitoringScheduleMonitoringScheduleConfigScheduleConfigArgs(
-                    schedule_expression="cron(0 * ? * * *)"
-                ),
-            ),
-            tags=a.tags,
-            opts=child,
-        )
-
-    # --- training failures, dashboard ------------------------------------------------------
-    def _training_failures(self, name: str) -> None:
-        n, a = self.args.names, self.args
-        rule = aws.cloudwatch.EventRule(
-            f"{name}-training-failed",
-            name=n.training_failures_rule(self.args.spec.name),
-            description="A SageMaker training job failed",
-            event_pattern=json.dumps(
-                {
-                    "source": ["aws.sagemaker"],
-                    "detail-type": ["SageMaker Training Job State Change"],
-                    "detail": {"TrainingJobStatus": ["Failed"]},
-                }
-            ),
-            tags=a.tags,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        aws.cloudwatch.EventTarget(
-            f"{name}-training-failed-target",
-            rule=rule.name,
-            arn=self.topic.arn,
-            input_transformer=aws.cloudwatch.EventTargetInputTransformerArgs(
-                input_paths={"job": "$.detail.TrainingJobName", "reason": "$.detail.FailureReason"},
-                input_template='"SageMaker training job <job> failed: <reason>"',
-            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
 

@@ -101,6 +101,27 @@ def tls_only(
     return document(deny, logs, *(extra or []))
 
 
+# The network-interface actions SageMaker needs for a model, processing or training job in a VPC
+# (SageMaker Developer Guide, "SageMaker AI Roles": CreateModel / CreateProcessingJob API
+# execution role permissions). On "*" and without conditions: SageMaker validates the role's
+# policy and rejects conditions or resource filters on these.
+VPC_NETWORK_INTERFACE_ACTIONS = [
+    "ec2:CreateNetworkInterface",
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission",
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs",
+]
+
+
+def vpc_network_interfaces() -> Statement:
+    return allow(VPC_NETWORK_INTERFACE_ACTIONS, "*", sid="AttachToPlatformVpc")
+
+
 def kms_use(key_arn: pulumi.Input[str] | None) -> Statement | None:
     """Use of the platform key by a role; None when the component opted out of KMS."""
     return allow(KMS_USE, key_arn, sid="UsePlatformKey") if key_arn is not None else None

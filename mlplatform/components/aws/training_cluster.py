@@ -20,6 +20,7 @@ import pulumi_kubernetes as k8s
 
 from mlplatform import naming
 from mlplatform.components.aws import cluster_addons, policies
+from mlplatform.components.aws.cluster_observability import container_insights
 from mlplatform.components.aws.karpenter import Karpenter, KarpenterArgs
 from mlplatform.components.k8s import common as k8s_common
 from mlplatform.components.k8s import training_charts
@@ -114,7 +115,7 @@ class TrainingCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: TrainingClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlplatform:aws:TrainingCluster", name, None, opts)
         spec, n, a = args.spec, args.names, args
-        self.args = args
+        self.args, self.spec = args, spec
         child = pulumi.ResourceOptions(parent=self)
         opt_out = {str(o) for o in spec.opt_out}
         self.opt_outs = sorted(opt_out)
@@ -148,7 +149,7 @@ class TrainingCluster(pulumi.ComponentResource):
         self._node_groups(name, cluster_sg, subnets, before)
         after = cluster_addons.after_nodes(name, addons, self, list(self.node_groups.values())) if addons else []
         self.addons = before + after
-        namespace = n.namespace(spec.name)
+        namespace = self.namespace_name = n.namespace(spec.name)
         service_account = n.service_account(spec.name)
         self._job_role(name, namespace, service_account)
 
@@ -188,10 +189,24 @@ class TrainingCluster(pulumi.ComponentResource):
                 controller_replicas=min(2, spec.system_nodes.count) if self.cluster else 2,
                 placement=_chart_placement(placement),
                 depends_on=list(after),
+                cluster=self.cluster,
             ),
             opts=child,
         )
         self._kubernetes(name, namespace, service_account)
+        self.insights: aws.eks.Addon | None = None
+        if addons is not None:
+            # Metrics on what runs in the cluster (failed training pods alert the platform's topic).
+            self.insights = container_insights(
+                self,
+                name,
+                addons,
+                cluster=spec.name,
+                names=n,
+                kms_key_arn=a.kms_key_arn,
+                retention_days=a.log_retention_days,
+                after=[*self.node_groups.values(), *after],
+            )
 
         self.register_outputs(
             {

@@ -1,4 +1,5 @@
-"""The whole Pulumi program for the example stacks, with the stack files as config."""
+"""The whole Pulumi program for the example stacks, with the stack files as config: as they are
+(a first deploy, nothing promoted) and with a promoted version (stacks/samples/)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,54 @@ import pytest
 
 from mlplatform.plan.engine import Captured
 from tests.components.aws.helpers import TAGS
-from tests.components.conftest import Resources, assert_tagged, run_stack
+from tests.components.conftest import STACKS, Resources, assert_tagged, run_stack, run_stack_file
 
 AWS_STACKS = ("dev", "staging", "prod")
 RECS_STACKS = ("recs-dev", "recs-staging", "recs-prod")
+SAGEMAKER_SERVING = (
+    "aws:sagemaker/model:Model",
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+    "aws:sagemaker/endpoint:Endpoint",
+    "aws:appautoscaling/target:Target",
+    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition",
+    "aws:sagemaker/monitoringSchedule:MonitoringSchedule",
+)
 
 
 @pytest.fixture(scope="module")
 def stacks() -> dict[str, Captured]:
-    return {stack: run_stack(stack) for stack in AWS_STACKS}
+    """Each environment with fraud-xgb promoted (the sample stack files)."""
+    return {env: run_stack_file(STACKS / "samples" / f"Pulumi.{env}-promoted.yaml") for env in AWS_STACKS}
+
+
+@pytest.fixture(scope="module")
+def first_deploy() -> dict[str, Captured]:
+    """Each environment's stack file as it is: nothing promoted yet."""
+    return {env: run_stack(env) for env in AWS_STACKS}
+
+
+# SageMaker API Reference, CreateModel: "ModelDataUrl ... The S3 path must point to an existing
+# object" (the provider retries for two minutes, then fails). A fresh account has no promoted
+# version, so the first deploy must name no artifact: no Model, and nothing built on one.
+@pytest.mark.parametrize("env", AWS_STACKS)
+def test_first_deploy_creates_no_sagemaker_model(first_deploy: dict[str, Captured], env: str) -> None:
+    r = Resources(first_deploy[env])
+    assert not [x.type for x in r.all if x.type in SAGEMAKER_SERVING]
+    assert not [x for x in r.all if "modelDataUrl" in str(x.inputs)]
+    components = {c.type for c in r.all if not c.custom}
+    assert {"mlplatform:aws:PlatformCore", "mlplatform:aws:Network", "mlplatform:aws:TrainingCluster"} <= components
+    assert "mlplatform:aws:ModelEndpoint" not in components
+    assert (
+        f"ModelEndpoint 'scorer': model 'fraud-xgb' has no promoted version in {env} (stack config "
+        "mlplatform:models); the endpoint is left out until one is promoted"
+    ) in first_deploy[env].warnings
+
+
+def test_example_stack_files_name_no_model_before_a_promotion() -> None:
+    from mlplatform import stack_config
+
+    for env in AWS_STACKS:
+        assert stack_config.read(STACKS / f"Pulumi.{env}.yaml").models == {}
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +104,7 @@ def test_dev_differs_from_prod_where_the_blueprint_says(stacks: dict[str, Captur
     assert (
         dev.one("aws:sagemaker/model:Model")
         .inputs["primaryContainer"]["modelDataUrl"]
-        .endswith("/fraud-xgb/7/model.tar.gz")
+        .endswith("/fraud-xgb/3/model.tar.gz")
     )
 
 
@@ -99,13 +139,15 @@ def test_prod_must_show(prod: Resources) -> None:
         "requirements"
     ]
     model = _under(prod, "aws:sagemaker/model:Model", me)[0]
-    assert model.inputs["primaryContainer"]["modelDataUrl"].endswith("/fraud-xgb/5/model.tar.gz")
+    assert model.inputs["primaryContainer"]["modelDataUrl"] == (
+        "s3://fraud-prod-model-registry-123456789012/models/fraud-xgb/2/model.tar.gz"
+    )
     config = _under(prod, "aws:sagemaker/endpointConfiguration:EndpointConfiguration", me)[0]
     assert config.inputs["dataCaptureConfig"]["initialSamplingPercentage"] == 20
     endpoint = _under(prod, "aws:sagemaker/endpoint:Endpoint", me)[0]
     rollback = {a["alarmName"] for a in endpoint.inputs["deploymentConfig"]["autoRollbackConfiguration"]["alarms"]}
     alarms = {a.inputs["name"] for a in _under(prod, "aws:cloudwatch/metricAlarm:MetricAlarm", mon)}
-    assert rollback and rollback <= alarms and len(alarms) == 5
+    assert rollback and rollback <= alarms and len(alarms) == 6  # five per endpoint, one on training pods
     _under(prod, "aws:appautoscaling/target:Target", me)
     _under(prod, "aws:appautoscaling/policy:Policy", me)
     _under(prod, "aws:sns/topic:Topic", mon)

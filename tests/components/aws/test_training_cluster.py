@@ -164,6 +164,7 @@ def test_node_roles_use_only_the_documented_policies(prod: Resources) -> None:
         "fraud-prod-train-nodes": nodes,
         "fraud-prod-train-karpenter-nodes": nodes,
         "fraud-prod-train-ebs-csi": {"service-role/AmazonEBSCSIDriverPolicy"},
+        "fraud-prod-train-insights": {"CloudWatchAgentServerPolicy"},
     }
     # The only inline policy is Karpenter's controller policy (test_cluster_equipment checks it).
     assert [r.name for r in prod.of_type("aws:iam/rolePolicy:RolePolicy")] == ["train-karpenter-controller-policy"]
@@ -185,3 +186,31 @@ def test_existing_cluster_gets_node_groups_only(existing: Resources) -> None:
     group = existing.named("train-cpu").inputs
     assert group["clusterName"] == "shared-eks"
     assert existing.one("pulumi:providers:kubernetes")
+
+
+# CloudWatch User Guide, "Install the CloudWatch agent with the Amazon CloudWatch Observability EKS
+# add-on": the agent's service account (amazon-cloudwatch/cloudwatch-agent) gets
+# CloudWatchAgentServerPolicy through IRSA; Container Insights writes /aws/containerinsights/<cluster>/*
+# log groups, created here first with the platform key and retention.
+def test_container_insights_addon_with_its_irsa_role_and_log_groups(prod: Resources) -> None:
+    addon = prod.named("train-insights")
+    assert addon.inputs["addonName"] == "amazon-cloudwatch-observability"
+    assert addon.inputs["clusterName"] == "fraud-prod-train"
+    role = prod.named("train-insights-role")
+    trust = prod.policy(role, "assumeRolePolicy")["Statement"][0]
+    assert "system:serviceaccount:amazon-cloudwatch:cloudwatch-agent" in trust["Condition"]["StringEquals"].values()
+    assert addon.inputs["serviceAccountRoleArn"].endswith(":role/fraud-prod-train-insights")
+    groups = {
+        prod.named(f"train-insights-{k}").inputs["name"] for k in ("application", "dataplane", "host", "performance")
+    }
+    assert groups == {
+        f"/aws/containerinsights/fraud-prod-train/{k}" for k in ("application", "dataplane", "host", "performance")
+    }
+    for kind in ("application", "performance"):
+        group = prod.named(f"train-insights-{kind}")
+        assert group.inputs["kmsKeyId"] == KEY_ARN and group.urn in addon.dependencies
+    assert {g.urn for g in prod.of_type("aws:eks/nodeGroup:NodeGroup")} <= set(addon.dependencies)
+
+
+def test_existing_cluster_gets_no_addon(existing: Resources) -> None:
+    assert not existing.of_type("aws:eks/addon:Addon")
