@@ -83,8 +83,10 @@ def test_alarms_read_with_units_and_description() -> None:
 
 @pytest.mark.usefixtures("at_root")
 def test_the_fraud_prod_plan_shows_endpoint_alarms_and_protection() -> None:
-    lines = _text(FRAUD, "--env", "prod")
-    promoted = stack_config.read(ROOT / "stacks" / "Pulumi.prod.yaml").models["fraud-xgb"]
+    # prod once a version is promoted (stacks/Pulumi.prod.yaml names none before the first promotion)
+    sample = ROOT / "stacks" / "samples" / "Pulumi.prod-promoted.yaml"
+    lines = _text(FRAUD, "--env", "prod", "--stack-file", str(sample))
+    promoted = stack_config.read(sample).models["fraud-xgb"]
     start = lines.index("Endpoints")
     assert lines[start + 1 : start + 3] == [
         f"  scorer (sagemaker): fraud-xgb version {promoted.version}, {promoted.uri}",
@@ -117,7 +119,9 @@ def test_the_plan_text_is_the_same_on_every_run(monkeypatch: pytest.MonkeyPatch)
 
 def test_components_come_in_build_order(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-    top = [line.split()[1] for line in _text(FRAUD, "--env", "dev") if re.match(r"^[├└]── ", line)]
+    promoted = str(ROOT / "stacks" / "samples" / "Pulumi.dev-promoted.yaml")  # dev with an endpoint
+    lines = _text(FRAUD, "--env", "dev", "--stack-file", promoted)
+    top = [line.split()[1] for line in lines if re.match(r"^[├└]── ", line)]
     assert top[:6] == ["core", "network", "features", "train", "scorer", "monitoring"]
 
 
