@@ -35,6 +35,13 @@ def _run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def _promoted(repo: Path, env: str) -> Path:
+    """stacks/Pulumi.<env>.yaml once a version is promoted (the committed files name none yet)."""
+    path = repo / "stacks" / f"Pulumi.{env}.yaml"
+    shutil.copy(repo / "stacks" / "samples" / f"Pulumi.{env}-promoted.yaml", path)
+    return path
+
+
 def _edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text
@@ -59,7 +66,7 @@ def test_an_empty_folder_is_an_error(repo: Path) -> None:
 
 
 def test_a_typo_in_a_stack_file_fails_validate(repo: Path) -> None:
-    _edit(repo / "stacks" / "Pulumi.prod.yaml", "mlplatform:models:", "mlplatform:modles:")
+    _edit(_promoted(repo, "prod"), "mlplatform:models:", "mlplatform:modles:")
     code, out, err = _run(FRAUD)
     assert code == 1
     assert out.splitlines() == [
@@ -96,7 +103,7 @@ def test_a_file_that_cannot_be_read_is_reported_whatever_it_deploys(repo: Path) 
 
 
 def test_warnings_for_a_model_no_endpoint_serves_and_a_region_mismatch(repo: Path) -> None:
-    dev = repo / "stacks" / "Pulumi.dev.yaml"
+    dev = _promoted(repo, "dev")
     _edit(dev, "aws:region: us-east-1", "aws:region: eu-west-1")
     _edit(dev, "    fraud-xgb:\n", "    fraud-old:\n      version: '1'\n      uri: s3://b/k\n      sha256: ab\n"
           "      image: i:1\n    fraud-xgb:\n")
@@ -113,7 +120,7 @@ def test_warnings_for_a_model_no_endpoint_serves_and_a_region_mismatch(repo: Pat
 
 
 def test_json_carries_the_stack_files(repo: Path) -> None:
-    _edit(repo / "stacks" / "Pulumi.prod.yaml", "mlplatform:models:", "mlplatform:modles:")
+    _edit(_promoted(repo, "prod"), "mlplatform:models:", "mlplatform:modles:")
     code, out, _ = _run(FRAUD, "--env", "prod", "--json")
     assert code == 1
     data = json.loads(out)
