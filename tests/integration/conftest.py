@@ -222,7 +222,9 @@ def registry(env: str) -> str:
     return naming.Names("fraud", env).registry_bucket(naming.ACCOUNT_ID_PLACEHOLDER)
 
 
-def stack_version(project: Path, env: str) -> str:
+def stack_version(project: Path, env: str) -> str | None:
+    """The version the stack file names for MODEL; None before the environment's first promotion."""
     from mlplatform.stack_config import read
 
-    return read(stack_file(project, env)).models[MODEL].version
+    promoted = read(stack_file(project, env)).models.get(MODEL)
+    return promoted.version if promoted else None

@@ -209,7 +209,8 @@ def test_a_rewritten_ledger_entry_is_detected_and_history_shows_the_record(
     history = cli(project, "history", MODEL, "--env", "prod", person="alice")
     assert history.exit_code == 1
     # the write-once record, not the rewrite
-    assert "by bob (from staging; was 5; approved by alice in staging; reason: weekly release)" in history.stdout
+    # prod names no version before this first promotion, so the entry records none it replaced.
+    assert "by bob (from staging; approved by alice in staging; reason: weekly release)" in history.stdout
     assert "mallory" not in history.stdout
     assert (
         "ledger: prod: promotion ledger of fraud-xgb: entry 1 in table fraud-prod-promotion-ledger differs from its "

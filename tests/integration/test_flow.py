@@ -175,7 +175,7 @@ def test_production_shows_the_plan_then_asks_on_a_terminal(project: Path, artifa
         os.close(leader)
         os.close(follower)
     assert process.returncode == 1, err
-    assert out.startswith(f"promotion plan: {MODEL} staging -> prod (production)\n  version 5 -> {version} in ")
+    assert out.startswith(f"promotion plan: {MODEL} staging -> prod (production)\n  version (none) -> {version} in ")
     assert "  gates passed: order, version exists and checksum matches, metrics, no alarm in ALARM, " in out
     assert err.startswith(f"promote {MODEL} to {version} in prod (production)? [y/N]:")
     assert err.endswith("nothing was changed\n")
@@ -220,7 +220,7 @@ def test_dry_run_checks_gates_and_changes_nothing(project: Path, artifact: Path,
     assert lines[-4] == "  gates passed: order, version exists and checksum matches, metrics, no alarm in ALARM"
     assert lines[-3] == "  by bob (arn:aws:sts::123456789012:assumed-role/fraud-staging-promoter/bob)"
     assert lines[-1] == "dry run: nothing was changed"
-    assert f"  version 6 -> {version} in " in result.stdout
+    assert f"  version (none) -> {version} in " in result.stdout
     assert sha256(stack_file(project, "staging")) == before and ledger_items("staging") == []
     objects = boto3.client("s3").list_objects_v2(Bucket=registry("staging")).get("Contents", [])
     assert objects == []
