@@ -80,6 +80,10 @@ def _line(e: Any) -> str:
 @command
 def status(
     env: Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")] = None,
+    platform: Annotated[
+        str | None,
+        typer.Option("--platform", help="Only this platform's stacks (the blueprint's Platform name, e.g. fraud)."),
+    ] = None,
     as_json: Json = False,
     project_dir: ProjectDir = None,
     aws_profile: AwsProfiles = None,
@@ -91,7 +95,7 @@ def status(
     from mlplatform.promotion.reports import status as do_status
 
     where = project(project_dir, aws_profile, aws_role, "reader")
-    rows = do_status(where, env)
+    rows = do_status(where, env, platform)
     for row in rows:
         if row.ledger_error:
             err.print(
