@@ -33,7 +33,7 @@ echo "Using Python 3.11.7 environment at: .venv" >&2
 echo "Resolved 30 packages in 1.20s" >&2
 if [ -n "${FAKE_PIP_FAIL:-}" ]; then
   for i in $(seq 1 25); do echo "  Downloading package-$i" >&2; done
-  echo "  × Failed to download package-31" >&2; exit 1
+  echo "error: Failed to download package-31" >&2; exit 1
 fi
 echo "Prepared 30 packages in 41.5s" >&2
 echo "Installed 30 packages in 0.80s" >&2
@@ -96,7 +96,7 @@ def test_a_failed_install_says_so_with_the_end_of_the_log(checkout: tuple[Path, 
     assert proc.returncode == 1
     lines = _shown(proc.stderr)
     assert lines[-21] == "setup [Ns] failed; the end of .venv/setup.log:"
-    assert lines[-1] == "  × Failed to download package-31"
+    assert lines[-1] == "error: Failed to download package-31"
     assert not (folder / ".venv" / ".mlplatform-installed").exists()  # the next run tries again
 
 
