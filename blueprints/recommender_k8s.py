@@ -43,6 +43,8 @@ platform = Platform(
             smtp=Smtp(smarthost="smtp-relay.example.com:587", from_address="alertmanager@recs.example.com"),
         ),
         storage_class="gp3",
+        # The External Secrets Operator runs on the cluster: it syncs the tracking database's password.
+        external_secrets=True,
         # Each environment's cluster has its own IAM OIDC provider.
         workload_identity=Irsa(
             oidc_issuer=per_env(
