@@ -73,6 +73,7 @@ def register(
     if (artifact is None) == (from_mlflow is None):
         raise typer.BadParameter("give exactly one of --artifact and --from-mlflow", param_hint="--artifact")
     found = project(project_dir, aws_profile, aws_role, "promoter")
+    _interrupted_register(model, env, version)
     given = load_metrics(Path(metrics) if metrics else None)
     lineage = None
     with tempfile.TemporaryDirectory(prefix="mlplatform-mlflow-") as workdir:
@@ -91,6 +92,23 @@ def register(
     out.print(f"registered {model} {m.version} in {env}: {done.uri}", markup=False)
     out.print(f"  sha256 {m.sha256}, {m.size} bytes, image {m.image}", markup=False)
     out.print(f"  model package {m.model_package_arn}; by {m.registered_by}", markup=False)
+
+
+def _interrupted_register(model: str, env: str, version: str | None) -> None:
+    """What Ctrl-C leaves during a registration: no version (the manifest and the ledger entry come
+    last), perhaps a reserved number and an unused upload; so what to run."""
+    from mlplatform.promotion.operations import Journal
+
+    journal = track(Journal())
+    journal.changed.append(
+        f"{model} was not registered in {env}: no manifest or ledger entry names a new version "
+        "(a reserved version number or an unused upload may be left)"
+    )
+    journal.rerun = (
+        "Run the same `mlplatform register` again: it takes the next version number"
+        if version is None
+        else f"Register again with another --version: {version} may be reserved"
+    )
 
 
 @command
