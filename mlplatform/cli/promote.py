@@ -111,6 +111,18 @@ def _interrupted_register(model: str, env: str, version: str | None) -> None:
     )
 
 
+def _interrupted_approval(model: str, env: str, version: str, reject: bool) -> None:
+    """What Ctrl-C leaves during an approval: the ledger entry comes last and is what promotion reads."""
+    from mlplatform.promotion.operations import Journal
+
+    journal = track(Journal())
+    journal.changed.append(
+        f"no {'rejection' if reject else 'approval'} of {model} {version} in {env} was recorded in the ledger, "
+        "so promotion does not count it (its SageMaker model package may already show the new status)"
+    )
+    journal.rerun = "Run the same `mlplatform approve` again"
+
+
 @command
 def promote(
     model: Annotated[str, typer.Argument(help="Model name.")],
@@ -304,6 +316,7 @@ def approve(
 
     found = project(project_dir, aws_profile, aws_role, "approver")
     word = "reject" if reject else "approve"
+    _interrupted_approval(model, env, version, reject)
     if found.environment(model, env).is_production:
         confirm(f"{word} {model} {version} in {env} (production)?", yes, f"{word} {model}")
     entry = do_approve(found, model, env, version, reason, by, reject)
