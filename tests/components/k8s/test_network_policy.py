@@ -11,6 +11,7 @@ from mlplatform.spec.cluster import KServe, PodIdentity, Prometheus
 from mlplatform.spec.feature_store import FeatureStore
 from mlplatform.spec.model_endpoint import ModelEndpoint, ServingMetrics
 from mlplatform.spec.monitoring import MonitoringStack
+from tests.components.k8s import manifests
 from tests.components.k8s.conftest import STACKS, example
 from tests.components.k8s.helpers import by_name, cluster, platform, run_k8s
 
@@ -149,3 +150,31 @@ def test_every_serving_pod_of_the_examples_has_restricted_egress(programs: dict[
                 [declared.prometheus.namespace],
                 tcp(ep.metrics.port),
             ), ep.name
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_serving_and_feature_pod_of_the_examples_is_selected_by_an_egress_policy(
+    programs: dict[str, Captured], stack: str
+) -> None:
+    # Kubernetes "Network Policies": a pod is isolated for egress once a policy with Egress in
+    # policyTypes selects it; each rule then names its destinations and ports (a rule without
+    # `to` or `ports` would allow every destination or port).
+    ex, captured = example(stack), programs[stack]
+    rendered = [manifests.render(r) for r in captured.resources if manifests.is_kubernetes_object(r)]
+    policies = [m for m in rendered if m["kind"] == "NetworkPolicy" and m["metadata"]["namespace"] == ex.prefix]
+    pods = {}
+    for m in rendered:
+        if m["metadata"].get("namespace") != ex.prefix:
+            continue
+        if m["kind"] in ("Deployment", "StatefulSet"):
+            pods[f"{m['kind']} {m['metadata']['name']}"] = m["spec"]["template"]["metadata"]["labels"]
+        elif m["kind"] == "InferenceService":
+            pods[f"{m['kind']} {m['metadata']['name']}"] = m["spec"]["predictor"]["labels"]
+    assert len(pods) == len(ex.endpoints) + 1, pods  # the endpoints and Redis
+    for where, labels in pods.items():
+        selecting = [p for p in policies if p["spec"]["podSelector"]["matchLabels"].items() <= labels.items()]
+        egress = [p for p in selecting if "Egress" in p["spec"]["policyTypes"]]
+        assert egress, f"{where}: no NetworkPolicy restricts its egress"
+        for p in egress:
+            for rule in p["spec"].get("egress", []):
+                assert rule.get("to") and rule.get("ports"), f"{where}: {p['metadata']['name']} allows {rule}"
