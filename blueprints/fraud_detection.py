@@ -8,6 +8,7 @@ would create.
 from mlplatform import (
     AllAtOnce,
     Canary,
+    EvaluateStep,
     ExperimentTracker,
     Feature,
     FeatureGroup,
@@ -20,8 +21,12 @@ from mlplatform import (
     NodePool,
     Platform,
     Quota,
+    RegisterStep,
     SecretRef,
     TrainingCluster,
+    TrainingPipeline,
+    TrainStep,
+    Triggers,
     per_env,
 )
 
@@ -106,6 +111,35 @@ platform = Platform(
             notify=["oncall@example.com"],
             latency_p99_ms=200,
             error_rate_percent=1.0,
+            # Data-quality drift of prod's traffic against the promoted version's baseline.
+            model_monitor=per_env(dev=False, default=True),
+        ),
+        # Retraining: weekly, and whenever Model Monitor finds drift in the traffic (staging and
+        # prod). Each run registers a version in dev's registry; `promote` and its gates take it on.
+        TrainingPipeline(
+            name="retrain",
+            model="fraud-xgb",
+            schedule=per_env(dev=None, default="cron(0 3 ? * MON *)"),
+            triggers=Triggers(drift=per_env(dev=False, default=True)),
+            # Images pinned by digest: XGBoost trains (and serves); the team's images evaluate
+            # (writes metrics.json) and register (mlplatform installed: `mlplatform register`'s code).
+            train=TrainStep(
+                image="683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost"
+                "@sha256:1edc1a76b07777975072b4830ba69b2f79d3d18bcf80dd82cafa4754b296c046",
+                instance_type="ml.m5.2xlarge",
+                feature_store="features",
+                data_prefix="data/transactions/",
+                hyperparameters={"objective": "binary:logistic", "num_round": "200"},
+            ),
+            evaluate=EvaluateStep(
+                image="111122223333.dkr.ecr.us-east-1.amazonaws.com/fraud-evaluate"
+                "@sha256:7d5e0a2c4b1f3e6d8a9c0b2e4f6a8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a1b",
+                command=["python3", "/opt/program/evaluate.py"],
+            ),
+            register=RegisterStep(
+                image="111122223333.dkr.ecr.us-east-1.amazonaws.com/mlplatform"
+                "@sha256:3b9f1c7e5a2d4b6c8e0f1a3c5e7b9d1f3a5c7e9b1d3f5a7c9e1b3d5f7a9c1e3b"
+            ),
         ),
     ],
 )

@@ -60,6 +60,9 @@ class Scope:
     next_env: naming.Names | None = None
     next_account: str | None = None
     principals: dict[str, list[str]] = field(default_factory=dict)  # duty -> who may assume it
+    # Registration steps of TrainingPipelines (role ARNs) that register as the promoter, here in
+    # the first environment of the promotion order, under a session named pipeline-<name>.
+    registrars: tuple[str, ...] = ()
 
     # --- ARNs ------------------------------------------------------------------------------
     def role(self, duty: str, names: naming.Names | None = None, account: str | None = None) -> str:
@@ -174,6 +177,14 @@ def promoter_policy(s: Scope) -> Document:
             f"arn:{s.partition}:kms:*:*:key/*",
             StringLike={"kms:ViaService": "s3.*.amazonaws.com"},
             **{"ForAnyValue:StringLike": {"kms:ResourceAliases": [f"alias/mlplatform/{s.names.platform}/*"]}},
+        ),
+        # What a TrainingPipeline run trained, in any environment's registry: registration adopts
+        # it with a server-side copy, as `register --artifact s3://...` does.
+        statement(
+            "ReadPipelineOutput",
+            "Allow",
+            ["s3:GetObject"],
+            f"{s.platform_registries}/{naming.REGISTRY_STAGING_PREFIX}pipelines/*",
         ),
         statement("WriteModels", "Allow", ["s3:AbortMultipartUpload", "s3:PutObject"], models),
         statement(
@@ -406,6 +417,20 @@ def trust_policy(s: Scope, duty: str) -> Document:
     so that IAM policies decide), and IAM users only under their own user name, which is how
     the ledger tells people apart ("sts:RoleSessionName" with "${aws:username}")."""
     principals = s.principals.get(duty) or [s.root]
+    pipelines: Statement | None = None
+    if duty == "promoter" and s.registrars:
+        # The account as principal and the roles in a condition, as for the next environment's
+        # promoter: a trust policy naming a role that does not exist yet is rejected by IAM.
+        pipelines = {
+            "Sid": "PipelinesRegister",
+            "Effect": "Allow",
+            "Principal": {"AWS": s.root},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "ArnEquals": {"aws:PrincipalArn": sorted(s.registrars)},
+                "StringLike": {"sts:RoleSessionName": f"{naming.PIPELINE_SESSION_PREFIX}*"},
+            },
+        }
     return document(
         {
             "Sid": "AssumeUnderOwnName",
@@ -413,7 +438,8 @@ def trust_policy(s: Scope, duty: str) -> Document:
             "Principal": {"AWS": sorted(principals)},
             "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
             "Condition": {"StringLike": {"sts:RoleSessionName": "${aws:username}"}},
-        }
+        },
+        pipelines,
     )
 
 

@@ -187,6 +187,15 @@ class Names:
         """EventBridge rule on Model Monitor executions of an endpoint ('violations', 'failed')."""
         return f"{self.prefix}-{endpoint}-monitor-{outcome}"
 
+    # --- training pipelines -----------------------------------------------------------
+    def pipeline(self, pipeline: str) -> str:
+        """The SageMaker Pipeline (or the Kubernetes CronJob) of a TrainingPipeline."""
+        return f"{self.prefix}-{pipeline}"
+
+    def pipeline_rule(self, pipeline: str, trigger: str) -> str:
+        """EventBridge rule that starts a pipeline ('drift', 'alarms', 'new-data') or alerts ('failed')."""
+        return f"{self.prefix}-{pipeline}-{trigger}"
+
     def container_insights_log_group(self, cluster: str, kind: str) -> str:
         """A log group the CloudWatch observability add-on writes to (names fixed by Container Insights)."""
         return f"/aws/containerinsights/{self.eks_cluster(cluster)}/{kind}"
@@ -312,6 +321,21 @@ REGISTRY_LOCKS_PREFIX = "locks/"
 # `register` and `promote` (which copy from here); the platform's workload roles are denied
 # writes there by the registry's bucket policy.
 REGISTRY_STAGING_PREFIX = "staging/"
+
+
+# The IAM roles of a TrainingPipeline, by purpose: the SageMaker Pipeline's execution role, its
+# training and evaluation jobs, its guard and registration steps, the EventBridge Scheduler
+# schedule and the EventBridge rules that start it.
+PIPELINE_ROLES = ("pipeline", "train", "register", "scheduler", "events")
+# The pipeline parameter that says what started a run (recorded with the version it registers).
+PIPELINE_TRIGGER_PARAMETER = "Trigger"
+# The registration step's session as the promoter is named pipeline-<pipeline>: the ledger's `by`.
+PIPELINE_SESSION_PREFIX = "pipeline-"
+
+
+def pipeline_output_prefix(pipeline: str) -> str:
+    """Where a TrainingPipeline's runs write the trained model and its evaluation."""
+    return f"{REGISTRY_STAGING_PREFIX}pipelines/{pipeline}/"
 
 
 def training_output_prefix(cluster: str) -> str:

@@ -50,10 +50,12 @@ def build(ctx: ProgramContext) -> None:
     """Create the platform's resources: AWS first (core, network, clusters), then Kubernetes,
     which may deploy onto a cluster the AWS side created (published in `ctx.shared`)."""
     from mlplatform.components import aws, k8s, tracking
+    from mlplatform.components.k8s import training_pipeline
 
     aws.build(ctx)
     k8s.build(ctx)
     tracking.build(ctx)  # experiment trackers into the training jobs both sides built
+    training_pipeline.build(ctx)  # Kubernetes TrainingPipelines, on the clusters both sides built
     # Secure defaults turned off, as (component, opt-out) pairs both sides recorded.
     pulumi.export("opt_outs", [f"{c}:{o}" for c, o in ctx.shared.get("opt_outs", [])])
     pulumi.export("platform", ctx.platform.name)

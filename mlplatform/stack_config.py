@@ -147,7 +147,15 @@ def find_project_root(start: Path | None = None) -> Path:
     for folder in (here, *here.parents):
         if (folder / "Pulumi.yaml").is_file():
             return folder
-    raise MlplatformError(f"no Pulumi.yaml in {here} or any folder above it; run from the project")
+    raise MlplatformError(no_project(str(here)))
+
+
+def no_project(searched: str) -> str:
+    """What to say when no project is found (searched: the folders looked in, said plainly)."""
+    return (
+        f"no mlplatform project found: no Pulumi.yaml in {searched} or any folder above; run the command "
+        "inside the project (the folder holding Pulumi.yaml and stacks/), or pass --project-dir DIR"
+    )
 
 
 def stack_file(root: Path, stack: str) -> Path:

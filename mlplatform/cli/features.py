@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mlplatform.cli.output import err, print_json, user_errors, write_atomically
-from mlplatform.cli.plan import BlueprintArg, EnvOpt, JsonOpt, StackFileOpt, StackOpt
+from mlplatform.cli.plan import BlueprintArg, EnvOpt, JsonOpt, ProjectDirOpt, StackFileOpt, StackOpt
 
 StoreOpt = Annotated[
     str | None, typer.Option("--store", help="FeatureStore name, when the blueprint has several.", show_default=False)
@@ -38,6 +38,7 @@ def feast_config(
     account_id: AccountOpt = None,
     output: OutputOpt = None,
     as_json: JsonOpt = False,
+    project_dir: ProjectDirOpt = None,
 ) -> None:
     """Print (or write) Feast's feature_store.yaml for a FeatureStore in one environment.
 
@@ -45,10 +46,14 @@ def feast_config(
     blueprint and the stack file: the platform's registry, online tables and Athena workgroup.
     """
     from mlplatform.plan.feast import feast_config_for
+    from mlplatform.stack_config import find_project_root
 
     if env is None and stack is None and stack_file is None:
         raise typer.BadParameter("give --env, --stack or --stack-file", param_hint="--env")
-    found = feast_config_for(blueprint, env, stack=stack, stack_file=stack_file, store=store, account_id=account_id)
+    root = find_project_root(project_dir) if project_dir is not None else None
+    found = feast_config_for(
+        blueprint, env, stack=stack, stack_file=stack_file, store=store, account_id=account_id, root=root
+    )
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(output, found.text)  # a Feast repo never sees half a file

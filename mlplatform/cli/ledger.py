@@ -47,7 +47,11 @@ def history(
 
 def _source(e: Any) -> str:
     """Where the version an entry names came from (its MLflow run), or '-'."""
+    from mlplatform.promotion.pipeline_steps import describe_lineage, is_pipeline_lineage
+
     lineage = getattr(e, "lineage", None) if e is not None else None
+    if is_pipeline_lineage(lineage):
+        return describe_lineage(lineage)  # type: ignore[arg-type]
     return f"{lineage['source']} (run {lineage['run_id']})" if lineage else "-"
 
 
@@ -63,8 +67,12 @@ def _line(e: Any) -> str:
         extra.append(f"reason: {e.reason}")
     if getattr(e, "lineage", None):
         from mlplatform.promotion.mlflow_source import Lineage
+        from mlplatform.promotion.pipeline_steps import describe_lineage, is_pipeline_lineage
 
-        extra.append(f"from {Lineage.from_json(e.lineage).describe()}")
+        if is_pipeline_lineage(e.lineage):
+            extra.append(f"by {describe_lineage(e.lineage)}")
+        else:
+            extra.append(f"from {Lineage.from_json(e.lineage).describe()}")
     tail = f" ({'; '.join(extra)})" if extra else ""
     return f"{e.at}  {e.env:<8} {e.action:<8} {e.model} {e.version}  by {e.by}{tail}"
 
@@ -72,6 +80,10 @@ def _line(e: Any) -> str:
 @command
 def status(
     env: Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")] = None,
+    platform: Annotated[
+        str | None,
+        typer.Option("--platform", help="Only this platform's stacks (the blueprint's Platform name, e.g. fraud)."),
+    ] = None,
     as_json: Json = False,
     project_dir: ProjectDir = None,
     aws_profile: AwsProfiles = None,
@@ -83,7 +95,7 @@ def status(
     from mlplatform.promotion.reports import status as do_status
 
     where = project(project_dir, aws_profile, aws_role, "reader")
-    rows = do_status(where, env)
+    rows = do_status(where, env, platform)
     for row in rows:
         if row.ledger_error:
             err.print(

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mlplatform.cli.output import PLAN_INTERRUPTED, err, out, print_json, user_errors
+from mlplatform.cli.output import INVALID, PLAN_INTERRUPTED, err, failure, out, print_json, user_errors
 
 if TYPE_CHECKING:
-    from mlplatform.plan.model import Plan
+    from mlplatform.plan.model import Plan, Violation
 
 BlueprintArg = Annotated[Path, typer.Argument(help="Blueprint file.", show_default=False, metavar="BLUEPRINT")]
 EnvOpt = Annotated[
@@ -73,17 +73,29 @@ def plan(
     from mlplatform.plan.render import blocking, print_plan
 
     result = load_plan(blueprint, env, stack, stack_file, quiet=as_json, project_dir=project_dir)
+    failed = blocking(result)
+    message = blocked_message(result.environment, failed) if failed else None
     if as_json:
-        print_json(result.to_json())
+        document = result.to_json()
+        if message is not None:
+            # The plan, and the failure a script checks for (as every --json failure carries):
+            # which rules block, on which resources.
+            document["error"] = {
+                **failure(message, INVALID)["error"],
+                "rules": sorted({v.rule for v in failed}),
+                "blocking": [{"rule": v.rule, "urn": v.urn, "message": v.message} for v in failed],
+            }
+        print_json(document)
     else:
         print_plan(result, out)
-    failed = blocking(result)
-    if failed:
-        rules = sorted({v.rule for v in failed})
-        err.print(
-            f"error: {len(failed)} guardrail error(s) block environment '{result.environment}': "
-            f"{', '.join(rules)}; fix them, or waive a rule in the blueprint with "
-            "Platform(waivers=[Waiver(rule=..., reason=...)])",
-            markup=False,
-        )
-        raise typer.Exit(1)
+    if message is not None:
+        err.print(f"error: {message}", markup=False)
+        raise typer.Exit(INVALID)
+
+
+def blocked_message(environment: str, failed: list[Violation]) -> str:
+    rules = sorted({v.rule for v in failed})
+    return (
+        f"{len(failed)} guardrail error(s) block environment '{environment}': {', '.join(rules)}; fix them, "
+        "or waive a rule in the blueprint with Platform(waivers=[Waiver(rule=..., reason=...)])"
+    )

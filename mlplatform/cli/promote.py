@@ -121,6 +121,7 @@ def promote(
     """Promote a model version: gates, lock, server-side copy, stack file, ledger [, pulumi up]."""
     from mlplatform.promotion.operations import Journal, plan_promotion
 
+    _one_spelling("--by", by, "--approved-by", approved_by)
     found = project(project_dir, aws_profile, aws_role, "promoter")
     if apply and not dry_run:
         _preflight(found, model, to_env)
@@ -152,11 +153,22 @@ def rollback(
     """Roll an environment back to an earlier version from its ledger; recorded as a rollback."""
     from mlplatform.promotion.operations import Journal, plan_rollback
 
+    _one_spelling("--version", version, "--to-version", to_version)
     found = project(project_dir, aws_profile, aws_role, "promoter")
     if apply and not dry_run:
         _preflight(found, model, env)
     plan = plan_rollback(found, model, env, version or to_version, by, reason)
     _run(plan, found, apply, dry_run, yes, as_json, track(Journal()))
+
+
+def _one_spelling(option: str, value: str | None, old: str, old_value: str | None) -> None:
+    """An option and its old spelling (kept working, hidden) given different values: which one was meant?"""
+    if value is not None and old_value is not None and value != old_value:
+        raise typer.BadParameter(
+            f"{option} {value} and {old} {old_value} disagree; {old} is the old spelling of {option}: "
+            f"give {option} only",
+            param_hint=option,
+        )
 
 
 def _preflight(found: Project, model: str, env: str) -> None:

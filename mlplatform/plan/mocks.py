@@ -105,7 +105,9 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
     def _aws(self, typ: str, name: str, out: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         module = typ.split(":")[1].split("/")[0]
         kind = typ.rsplit(":", 1)[-1]
-        physical = str(out.get("name") or out.get("bucket") or out.get("clusterName") or name)
+        physical = str(
+            out.get("name") or out.get("bucket") or out.get("clusterName") or out.get("pipelineName") or name
+        )
         arn = f"arn:aws:{module}:{self.region}:{self.account}:{kind.lower()}/{physical}"
         ident = physical
         if module == "s3":

@@ -134,6 +134,24 @@ def alarm_condition(i: dict[str, Any]) -> str:
     return f"{condition}: {description}" if description else condition
 
 
+def _pipeline(i: dict[str, Any]) -> list[str]:
+    import json
+
+    steps = [str(s.get("Name")) for s in json.loads(i.get("pipelineDefinition") or "{}").get("Steps", [])]
+    return [f"steps {' -> '.join(steps)}"] if steps else []
+
+
+def _schedule(i: dict[str, Any]) -> list[str]:
+    parameters = _get(i, "target", "sagemakerPipelineParameters", "pipelineParameters") or []
+    started = [f"{p.get('name')}={p.get('value')}" for p in parameters if isinstance(p, dict)]
+    return [f"{i.get('scheduleExpression')} {i.get('scheduleExpressionTimezone') or 'UTC'}", *started]
+
+
+def _event_target(i: dict[str, Any]) -> list[str]:
+    parameters = _get(i, "sagemakerPipelineTarget", "pipelineParameterLists") or []
+    return [f"starts pipeline {p.get('name')}={p.get('value')}" for p in parameters if isinstance(p, dict)]
+
+
 SETTINGS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration": _endpoint_config,
     "aws:sagemaker/model:Model": _model,
@@ -153,10 +171,12 @@ SETTINGS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": lambda i: [alarm_condition(i)],
     "aws:appautoscaling/target:Target": lambda i: [f"{i.get('minCapacity')}..{i.get('maxCapacity')} instances"],
     "aws:ec2/natGateway:NatGateway": lambda i: [str(i.get("connectivityType") or "public")],
-    "kubernetes:helm.sh/v3:Release": lambda i: [
-        f"chart {i.get('chart')} {i.get('version') or '(version not pinned)'}"
-    ],
+    "kubernetes:helm.sh/v3:Release": lambda i: [f"chart {i.get('chart')} {i.get('version') or '(version not pinned)'}"],
     "aws:eks/addon:Addon": lambda i: [f"{i.get('addonName')} {i.get('addonVersion') or '(version not pinned)'}"],
+    "aws:sagemaker/pipeline:Pipeline": _pipeline,
+    "aws:scheduler/schedule:Schedule": _schedule,
+    "aws:cloudwatch/eventRule:EventRule": lambda i: [str(i.get("description"))] if i.get("description") else [],
+    "aws:cloudwatch/eventTarget:EventTarget": _event_target,
     "kubernetes:apps/v1:Deployment": _workload,
     "kubernetes:apps/v1:StatefulSet": _workload,
 }

@@ -25,7 +25,13 @@ def project_root(blueprint: Path) -> Path:
     try:
         return stack_config.find_project_root()
     except MlplatformError:
-        return stack_config.find_project_root(blueprint.resolve().parent)
+        pass
+    here, beside = Path.cwd().resolve(), blueprint.resolve().parent
+    try:
+        return stack_config.find_project_root(beside)
+    except MlplatformError:
+        searched = f"{here} (the current folder) or {beside} (the blueprint's)" if beside != here else str(here)
+        raise MlplatformError(stack_config.no_project(searched)) from None
 
 
 def blueprint_setting(root: Path, blueprint: Path) -> str:

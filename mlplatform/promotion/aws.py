@@ -115,7 +115,8 @@ class Aws:
                 role = f"arn:{partition}:iam::{who.account}:role/{self.env.names.access_role(str(self.env.duty))}"
                 if who.is_session_of(role):
                     return base
-            creds = sts.assume_role(RoleArn=role, RoleSessionName=_session_name(who.person))["Credentials"]
+            session = self.env.session_name or _session_name(who.person)
+            creds = sts.assume_role(RoleArn=role, RoleSessionName=session)["Credentials"]
             return new_session(
                 region=self.env.region,
                 credentials=(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]),

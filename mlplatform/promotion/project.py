@@ -45,6 +45,7 @@ class Environment:
     project: Project = field(repr=False)
     profile: str | None = None
     role_arn: str | None = None
+    session_name: str | None = None  # of the role session (a pipeline's); omitted: the person's name
 
     @classmethod
     def of_platform(

@@ -23,7 +23,7 @@ from mlplatform.promotion.common import ProgressFactory, no_progress
 from mlplatform.promotion.errors import PromotionError
 from mlplatform.promotion.ledger import Entry, Ledger, now
 from mlplatform.promotion.manifest import Manifest
-from mlplatform.promotion.project import Project
+from mlplatform.promotion.project import Environment, Project
 
 
 @dataclass
@@ -99,6 +99,23 @@ def register(
     lineage: dict[str, Any] | None = None,
 ) -> Registered:
     env = project.environment(model, env_name)
+    return register_in(env, model, artifact, metrics, image, version, progress, lineage, project.root)
+
+
+def register_in(
+    env: Environment,
+    model: str,
+    artifact: str,
+    metrics: dict[str, float],
+    image: str | None,
+    version: str | None = None,
+    progress: ProgressFactory = no_progress,
+    lineage: dict[str, Any] | None = None,
+    root: Path | None = None,
+) -> Registered:
+    """`register` in an environment already resolved (a pipeline's registration step has no
+    project folder around it); `root` is the git checkout whose commit is recorded."""
+    env_name = env.name
     if env.is_production:
         raise PromotionError(
             f"{env_name} is production: versions enter it only by promotion, with its gates and approval; "
@@ -139,7 +156,7 @@ def register(
         part_sha256=digest.part_sha256,
         image=image,
         metrics=metrics,
-        git_commit=git_commit(project.root),
+        git_commit=git_commit(root) if root is not None else (lineage or {}).get("git_commit"),
         registered_by=who.person,
         registered_at=now(),
         registered_in=env.name,

@@ -99,20 +99,33 @@ class StatusRow:
         }
 
 
-def status(project: Project, env_name: str | None = None) -> list[StatusRow]:
+def status(project: Project, env_name: str | None = None, platform: str | None = None) -> list[StatusRow]:
     rows: list[StatusRow] = []
-    for env in project.environments(env=env_name):
+    environments = project.environments(env=env_name)
+    if platform is not None:
+        known = sorted({e.platform_name for e in environments})
+        environments = [e for e in environments if e.platform_name == platform]
+        if not environments:
+            where = f" for environment '{env_name}'" if env_name else ""
+            raise PromotionError(
+                f"no stack file in {project.root / 'stacks'} deploys platform '{platform}'{where}; "
+                f"platforms: {', '.join(known) or 'none'}"
+            )
+    for env in environments:
         stack_models = read_stack(env.stack_path).models
         aws: Aws | None = Aws(env)
+        failed = ""  # the model whose ledger read failed: one attempt per environment is enough
         for model in sorted(set(stack_models) | set(env.models())):
             entry = stack_models.get(model)
             row = StatusRow(env.name, env.platform_name, model, entry.__dict__.copy() if entry else None)
             try:
                 if aws is None:
-                    raise PromotionError("not read: the first model of this environment failed")
+                    raise PromotionError(f"not tried, as reading it for {failed} failed")
                 chains = read_chains(aws, model)
             except PromotionError as exc:
-                row.ledger_error, aws = str(exc), None  # one failure per environment is enough
+                row.ledger_error = str(exc)
+                if aws is not None:
+                    aws, failed = None, model
             else:
                 row.problems = [p for c in chains for p in c.problems]
                 row.ledger = next((e for e in reversed(chains[0].entries) if e.action in DEPLOYING), None)

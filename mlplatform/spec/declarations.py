@@ -19,6 +19,7 @@ from mlplatform.spec import (
     platform,
     training_cluster,
     training_equipment,
+    training_pipeline,
 )
 from mlplatform.spec.base import SpecModel
 from mlplatform.spec.per_env import PerEnv
@@ -120,3 +121,8 @@ ServingMetrics = _declaration(model_endpoint.ServingMetrics)
 MonitoringStack = _declaration(monitoring.MonitoringStack)
 ExperimentTracker = _declaration(experiment_tracker.ExperimentTracker)
 SecretRef = _declaration(experiment_tracker.SecretRef)
+TrainingPipeline = _declaration(training_pipeline.TrainingPipeline)
+TrainStep = _declaration(training_pipeline.TrainStep)
+EvaluateStep = _declaration(training_pipeline.EvaluateStep)
+RegisterStep = _declaration(training_pipeline.RegisterStep)
+Triggers = _declaration(training_pipeline.Triggers)

@@ -55,8 +55,8 @@ _TYPES: dict[str, str] = {
 _BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
 
 _UNIONS = {
-    "'kind'": "a component: FeatureStore(...), TrainingCluster(...), ModelEndpoint(...), MonitoringStack(...) "
-    "or ExperimentTracker(...)",
+    "'kind'": "a component: FeatureStore(...), TrainingCluster(...), ModelEndpoint(...), MonitoringStack(...), "
+    "ExperimentTracker(...) or TrainingPipeline(...)",
     "'strategy'": "a rollout strategy: AllAtOnce(...), Canary(...) or Linear(...)",
 }
 
@@ -176,8 +176,9 @@ def _component_models() -> dict[str, type[BaseModel]]:
     from mlplatform.spec.model_endpoint import ModelEndpoint
     from mlplatform.spec.monitoring import MonitoringStack
     from mlplatform.spec.training_cluster import TrainingCluster
+    from mlplatform.spec.training_pipeline import TrainingPipeline
 
-    models = (FeatureStore, TrainingCluster, ModelEndpoint, MonitoringStack, ExperimentTracker)
+    models = (FeatureStore, TrainingCluster, ModelEndpoint, MonitoringStack, ExperimentTracker, TrainingPipeline)
     return {m.__name__: m for m in models}
 
 

@@ -15,9 +15,11 @@ from mlplatform.spec.monitoring import MonitoringStack
 from mlplatform.spec.network import Network
 from mlplatform.spec.training_cluster import TrainingCluster
 from mlplatform.spec.training_equipment import TrainingEquipment
+from mlplatform.spec.training_pipeline import TrainingPipeline
 
 Component = Annotated[
-    FeatureStore | TrainingCluster | ModelEndpoint | MonitoringStack | ExperimentTracker, Field(discriminator="kind")
+    FeatureStore | TrainingCluster | ModelEndpoint | MonitoringStack | ExperimentTracker | TrainingPipeline,
+    Field(discriminator="kind"),
 ]
 
 C = TypeVar("C", bound=SpecModel)

@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlplatform import naming
-from mlplatform.spec import cluster_rules, instance_types, serving_rules, tracker_rules, training_equipment
+from mlplatform.spec import (
+    cluster_rules,
+    instance_types,
+    pipeline_rules,
+    serving_rules,
+    tracker_rules,
+    training_equipment,
+)
 from mlplatform.spec.environments import is_production
 from mlplatform.spec.feature_store import FeatureStore
 from mlplatform.spec.model_endpoint import AllAtOnce, ModelEndpoint
@@ -306,6 +313,7 @@ RULES: tuple[Rule, ...] = (
     cluster_rules.kubernetes_capabilities,
     cluster_rules.workload_identity,
     *serving_rules.RULES,
+    *pipeline_rules.RULES,
 )
 
 

@@ -26,7 +26,7 @@ from tests.integration.conftest import IMAGE, MODEL, Emulator, cli
 
 ARTIFACTS_BUCKET = "mlflow-artifacts"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
-STARTUP_SECONDS = 180  # the server imports MLflow's whole stack; on a busy 2-core machine that is slow
+STARTUP_SECONDS = 420  # the server imports MLflow's whole stack: seen over 180 s on a 2-core machine under load
 
 
 def _free_port() -> int:

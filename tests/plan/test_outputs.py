@@ -93,15 +93,37 @@ def test_cost_arithmetic_from_the_price_table(project: Path) -> None:
     assert {"us-east-1", "us-west-2", "eu-west-1"} <= set(table["regions"])
 
 
+BLOCKED = (
+    "1 guardrail error(s) block environment 'prod': MLP-SNS-001; fix them, or waive a rule in the "
+    "blueprint with Platform(waivers=[Waiver(rule=..., reason=...)])"
+)
+
+
 def test_cli_plan_fails_in_prod_naming_the_rule(project: Path) -> None:
+    result = runner.invoke(app, ["plan", "blueprints/demo.py", "--env", "prod"])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[-1].startswith("Plan: 4 resources in 1 component for stack 'prod'")
+    assert result.stderr == f"error: {BLOCKED}\n"
+
+
+def test_cli_plan_json_names_the_blocking_rules_in_the_document(project: Path) -> None:
+    # The CLI's contract: under --json a failure is a document on stdout with the exit code; for a
+    # blocked plan, the plan itself with the failure that names each blocking rule and resource.
     result = runner.invoke(app, ["plan", "blueprints/demo.py", "--env", "prod", "--json"])
     assert result.exit_code == 1
-    assert (
-        "error: 1 guardrail error(s) block environment 'prod': MLP-SNS-001; fix them, or waive a rule in the "
-        "blueprint with Platform(waivers=[Waiver(rule=..., reason=...)])"
-    ) in result.output
-    data = json.loads(result.stdout[result.stdout.index("{") :].split("\nerror:")[0])
-    assert data["violations"][0]["rule"] == "MLP-SNS-001"
+    assert result.stderr == f"error: {BLOCKED}\n"
+    data = json.loads(result.stdout)
+    topic = next(r["urn"] for r in data["resources"] if r["type"] == "aws:sns/topic:Topic")
+    message = next(v["message"] for v in data["violations"] if v["rule"] == "MLP-SNS-001")
+    assert data["error"] == {
+        "kind": "invalid",
+        "exit_code": 1,
+        "message": BLOCKED,
+        "rules": ["MLP-SNS-001"],
+        "blocking": [{"rule": "MLP-SNS-001", "urn": topic, "message": message}],
+    }
+    passed = runner.invoke(app, ["plan", "blueprints/waived.py", "--env", "prod", "--json"])
+    assert passed.exit_code == 0 and "error" not in json.loads(passed.stdout)
 
 
 def test_cli_plan_reports_but_passes_outside_prod(project: Path) -> None:

@@ -207,3 +207,25 @@ def test_write_atomically_leaves_the_old_file_when_interrupted(tmp_path: Path, m
         output.write_atomically(target, "new\n")
     assert target.read_text() == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.mmd"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["promote", "fraud-xgb", "--from", "staging", "--to", "prod", "--by", "bob", "--approved-by", "alice"],
+            "Invalid value for --by: --by bob and --approved-by alice disagree; --approved-by is the old spelling "
+            "of --by: give --by only",
+        ),
+        (
+            ["rollback", "fraud-xgb", "--env", "prod", "--version", "3", "--to-version", "2"],
+            "Invalid value for --version: --version 3 and --to-version 2 disagree; --to-version is the old "
+            "spelling of --version: give --version only",
+        ),
+    ],
+)
+def test_an_option_and_its_old_spelling_that_disagree_are_a_usage_error(args: list[str], message: str) -> None:
+    # Before anything is looked up: no project, no AWS call decides which one wins.
+    code, out, err = _run(*args, "--json")
+    assert (code, err) == (2, f"error: {message}\n")
+    assert json.loads(out) == {"error": {"kind": "usage", "exit_code": 2, "message": message}}

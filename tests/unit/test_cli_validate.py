@@ -67,10 +67,12 @@ def test_no_blueprint_is_a_usage_error() -> None:
 
 
 def test_environment_the_platform_does_not_have() -> None:
+    # The line of the example's Platform(...) call, wherever the example's imports end.
+    line = Path(FRAUD).read_text().splitlines().index("platform = Platform(") + 1
     assert _run("validate", FRAUD, "--env", "qa") == (
         1,
         "",
-        f"{FRAUD}:28: Platform 'fraud', field 'environments': environment 'qa' is not one of dev, staging, prod\n"
+        f"{FRAUD}:{line}: Platform 'fraud', field 'environments': environment 'qa' is not one of dev, staging, prod\n"
         f"{FRAUD}: invalid, 1 error\n",
     )
 

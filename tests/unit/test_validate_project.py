@@ -167,4 +167,7 @@ def test_project_dir_names_the_project_from_elsewhere(
     assert "for stack 'dev' (environment 'dev', us-east-1)" in result.stdout.splitlines()[-1]
     result = CliRunner().invoke(app, ["plan", blueprint, "--env", "dev", "--project-dir", str(elsewhere)])
     assert (result.exit_code, result.stdout) == (1, "")
-    assert result.stderr == f"error: no Pulumi.yaml in {elsewhere} or any folder above it; run from the project\n"
+    assert result.stderr == (
+        f"error: no mlplatform project found: no Pulumi.yaml in {elsewhere} or any folder above; run the command "
+        "inside the project (the folder holding Pulumi.yaml and stacks/), or pass --project-dir DIR\n"
+    )

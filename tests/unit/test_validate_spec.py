@@ -112,7 +112,7 @@ def test_a_dangling_reference_to_an_invalid_endpoint_is_not_reported_twice() -> 
 def test_unknown_component_kind() -> None:
     assert _messages(_platform({"kind": "Database", "name": "db"})) == [
         "bp.py: Database 'db': must be a component: FeatureStore(...), TrainingCluster(...), ModelEndpoint(...), "
-        "MonitoringStack(...) or ExperimentTracker(...); got {'kind': 'Database', 'name': 'db'}"
+        "MonitoringStack(...), ExperimentTracker(...) or TrainingPipeline(...); got {'kind': 'Database', 'name': 'db'}"
     ]
 
 

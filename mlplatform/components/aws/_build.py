@@ -17,6 +17,7 @@ from mlplatform.components.aws.monitoring import MonitoringArgs, MonitoringStack
 from mlplatform.components.aws.network import Network, NetworkArgs
 from mlplatform.components.aws.platform_core import EndpointRecord, PlatformCore, PlatformCoreArgs
 from mlplatform.components.aws.training_cluster import TrainingCluster, TrainingClusterArgs
+from mlplatform.components.aws.training_pipelines import build_pipelines, registrars
 from mlplatform.components.k8s.pod_security import pod_security_level
 from mlplatform.components.tracking_wiring import JobTarget
 from mlplatform.errors import MlplatformError
@@ -27,9 +28,11 @@ from mlplatform.spec.model_endpoint import ModelEndpoint as ModelEndpointSpec
 from mlplatform.spec.monitoring import MonitoringStack as MonitoringSpec
 from mlplatform.spec.network import Network as NetworkSpec
 from mlplatform.spec.training_cluster import TrainingCluster as TrainingClusterSpec
+from mlplatform.spec.training_pipeline import TrainingPipeline as PipelineSpec
 
 if TYPE_CHECKING:
     from mlplatform.context import ProgramContext
+
 
 def build(ctx: ProgramContext) -> None:
     platform, n = ctx.platform, ctx.names
@@ -45,6 +48,7 @@ def build(ctx: ProgramContext) -> None:
         )
     config = {key: ctx.config.get(key) for key in ("access", "accounts")}
     scope = scope_from_config(config, n, list(platform.environments), account_id, region, partition)
+    scope = registrars(scope, platform, partition)
     if region != platform.region:
         pulumi.log.warn(
             f"blueprint region is {platform.region} but the stack deploys to {region} (aws:region): "
@@ -61,6 +65,7 @@ def build(ctx: ProgramContext) -> None:
         "kubernetes_providers",
         "trackers",
         "job_targets",
+        "pipelines",
     ):
         shared.setdefault(key, {})
 
@@ -287,6 +292,8 @@ def build(ctx: ProgramContext) -> None:
             else:
                 watching.watch_data_quality(e.name, endpoint.endpoint.name, baseline)
 
+    build_pipelines(ctx, core, network, monitors)
+
     pulumi.export("registry_bucket", core.registry.name)
     pulumi.export("ledger_table", core.ledger.name)
     pulumi.export("kms_key_arn", core.key.arn)
@@ -301,6 +308,8 @@ def _workload_roles(
     """Roles the platform creates for code it runs (training jobs, serving, Model Monitor)."""
     n = ctx.names
     roles = [n.role(c.name, "jobs") for c in clusters]
+    # A pipeline's jobs and steps never write models/ themselves: registration does, as the promoter.
+    roles += [n.role(p.name, purpose) for p in ctx.platform.of_kind(PipelineSpec) for purpose in ("train", "register")]
     for e in sagemaker:
         roles.append(n.role(e.name, "execution"))
         if e.name in watched and e.data_capture_percent > 0:

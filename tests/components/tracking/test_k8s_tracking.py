@@ -4,7 +4,6 @@ example) or an in-cluster PostgreSQL, auth on, artifacts on S3 through IRSA, und
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +22,13 @@ from mlplatform.spec.experiment_tracker import ExperimentTracker
 from mlplatform.spec.platform import KubernetesCluster, Platform
 from mlplatform.spec.training_cluster import TrainingCluster
 from tests.components.conftest import Resources, run_stack
-from tests.conftest import SHARED
 
 RDS = "aws:rds/instance:Instance"
 ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
 
-# The pinned chart's values.yaml and values.schema.json, as published with the chart. They are
-# read from here (like the CRDs), never copied into the project; MLFLOW_CHART_DIR overrides.
-CHART_DIR = Path(os.environ.get("MLFLOW_CHART_DIR") or SHARED / "charts" / f"mlflow-{chart.CHART_VERSION}")
+# The pinned chart's values.yaml and values.schema.json, copied unchanged from the chart's source at
+# its release tag (charts/mlflow-<version>/PROVENANCE.md): a version bump without new files fails here.
+CHART_DIR = Path(__file__).parent / "charts" / f"mlflow-{chart.CHART_VERSION}"
 
 
 @pytest.fixture(scope="module")
@@ -213,8 +211,7 @@ def _leaves(values: Any, defaults: Any, schema: dict[str, Any], path: str = "") 
 
 def _chart_file(name: str) -> Path:
     path = CHART_DIR / name
-    if not path.is_file():
-        pytest.skip(f"the pinned chart's {name} is not at {path} (set MLFLOW_CHART_DIR or add it to shared/)")
+    assert path.is_file(), f"the pinned chart's {name} is not at {path} (copy it from the chart's release tag)"
     return path
 
 
@@ -243,14 +240,32 @@ def _plain(value: Any) -> Any:
 def test_chart_values_are_valid_for_the_pinned_chart(recs: dict[str, Captured], stack: str) -> None:
     """Helm validates values against the chart's values.schema.json at install; unknown keys fail
     there (additionalProperties: false), and keys a chart ignores would silently do nothing."""
-    schema = json.loads(_chart_file("values.schema.json").read_text(encoding="utf-8"))
-    defaults = yaml.safe_load(_chart_file("values.yaml").read_text(encoding="utf-8"))
     values = _plain(_values(Resources(recs[stack])))
+    _assert_valid_for_the_chart(values)
+    schema, defaults = _chart()
+    typo = {**values, "auth": {**values["auth"], "adminPasswrd": "x"}}
+    with pytest.raises(jsonschema.ValidationError, match="adminPasswrd"):
+        jsonschema.Draft7Validator(schema).validate(_merged(defaults, typo))
+    assert _leaves(typo, defaults, schema) == ["auth.adminPasswrd"]
+
+
+def test_the_chart_fixture_is_the_pinned_chart() -> None:
+    """The fixture's defaults name the image the platform pins (the chart's default image)."""
+    _, defaults = _chart()
+    assert defaults["image"]["repository"] == chart.IMAGE
+    assert (CHART_DIR / "PROVENANCE.md").read_text(encoding="utf-8").count(f"mlflow-{chart.CHART_VERSION}") >= 1
+
+
+def _chart() -> tuple[dict[str, Any], dict[str, Any]]:
+    schema: dict[str, Any] = json.loads(_chart_file("values.schema.json").read_text(encoding="utf-8"))
+    defaults: dict[str, Any] = yaml.safe_load(_chart_file("values.yaml").read_text(encoding="utf-8"))
+    return schema, defaults
+
+
+def _assert_valid_for_the_chart(values: dict[str, Any]) -> None:
+    schema, defaults = _chart()
     jsonschema.Draft7Validator(schema).validate(_merged(defaults, values))
     assert _leaves(values, defaults, schema) == []
-    with pytest.raises(jsonschema.ValidationError):
-        typo = {**values, "auth": {**values["auth"], "adminPasswrd": "x"}}
-        jsonschema.Draft7Validator(schema).validate(_merged(defaults, typo))
 
 
 def _run(platform: Platform, env: str = "dev") -> Resources:
@@ -296,6 +311,7 @@ def test_in_cluster_postgres_is_explicit_reported_and_has_a_generated_password()
     assert container["securityContext"]["runAsNonRoot"] is True
     values = _values(r)
     assert values["backendStore"]["postgres"]["host"] == "shop-dev-tracking-postgres.shop-dev.svc.cluster.local"
+    _assert_valid_for_the_chart(_plain(values))
     only = r.named("tracking-db-netpol").inputs["spec"]["ingress"][0]["from"]
     assert only == [
         {
