@@ -14,6 +14,7 @@ from tests.conftest import ROOT
 runner = CliRunner()
 FRAUD = "blueprints/fraud_detection.py"
 RECS = "blueprints/recommender_k8s.py"
+SEARCH = "blueprints/search_k8s.py"
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +29,7 @@ def _plan_json(*args: str) -> tuple[int, dict, str]:
     return result.exit_code, json.loads(text[: text.rindex("}") + 1]), result.output
 
 
-@pytest.mark.parametrize("blueprint", [FRAUD, RECS])
+@pytest.mark.parametrize("blueprint", [FRAUD, RECS, SEARCH])
 def test_prod_plan_has_no_errors(blueprint: str) -> None:
     code, plan, output = _plan_json(blueprint, "--env", "prod")
     assert code == 0, output
