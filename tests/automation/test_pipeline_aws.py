@@ -129,8 +129,8 @@ def test_the_pipeline_role_only_runs_its_steps_and_passes_two_roles(prod: Resour
         "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
     }
     assert statements[0]["Resource"] == [
-        f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:training-job/*",
-        f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:processing-job/*",
+        f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:training-job/pipelines-*",
+        f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:processing-job/pipelines-*",
     ]
     assert not any("*" in a for s in statements for a in s["Action"])
 
@@ -251,3 +251,14 @@ def _reads(value: Any) -> set[str]:
     if isinstance(value, list):
         return {ref for v in value for ref in _reads(v)}
     return set()
+
+
+def test_the_plan_shows_steps_schedule_and_triggers(prod: Resources) -> None:
+    from mlplatform.plan.settings import key_settings
+
+    assert key_settings(prod.named("retrain-pipeline")) == ["steps Guard -> Train -> Evaluate -> Register"]
+    assert key_settings(prod.one("aws:scheduler/schedule:Schedule")) == ["cron(0 3 ? * MON *) UTC", "Trigger=schedule"]
+    assert key_settings(prod.named("retrain-drift-target")) == ["starts pipeline Trigger=drift"]
+    assert key_settings(prod.named("retrain-drift")) == [
+        "Start fraud-prod-retrain when Model Monitor found violations of the baseline"
+    ]

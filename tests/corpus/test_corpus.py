@@ -61,7 +61,16 @@ def test_every_message_names_file_line_and_component(name: str) -> None:
         if name not in ("file_not_found", "zero_platforms"):
             assert where.rsplit(":", 1)[1].isdigit(), line  # a line number
         assert rest.split("] ")[-1].startswith(
-            ("Platform", "FeatureStore", "TrainingCluster", "ModelEndpoint", "MonitoringStack", "component #")
+            (
+                "Platform",
+                "FeatureStore",
+                "TrainingCluster",
+                "ModelEndpoint",
+                "MonitoringStack",
+                "ExperimentTracker",
+                "TrainingPipeline",
+                "component #",
+            )
         ), line
 
 

@@ -238,7 +238,9 @@ class TrainingPipeline(pulumi.ComponentResource):
                     "sagemaker:StopProcessingJob",
                     "sagemaker:StopTrainingJob",
                 ],
-                [f"{jobs}:training-job/*", f"{jobs}:processing-job/*"],
+                # SageMaker Pipelines names its steps' jobs pipelines-<execution id>-<step>-<suffix>
+                # (the jobs named in its "Pipeline step state change" events, SageMaker Developer Guide).
+                [f"{jobs}:training-job/pipelines-*", f"{jobs}:processing-job/pipelines-*"],
                 sid="RunStepJobs",
             ),
             policies.allow(
