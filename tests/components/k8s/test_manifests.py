@@ -30,19 +30,21 @@ EXPECTED_KINDS = {
     "PriorityClass": 2,  # serving, training
     "Role": 1,
     "RoleBinding": 1,
-    "PrometheusRule": 1,
-    "ServiceMonitor": 2,
+    "PrometheusRule": 2,  # endpoints, training
+    "ServiceMonitor": 4,  # ranker, embedder, Kueue, JobSet
     "AlertmanagerConfig": 1,
     "ConfigMap": 1,
-    "ResourceFlavor": 2,  # cpu, gpu (the cluster's own nodes)
+    "ResourceFlavor": 2,  # cpu-on-demand, gpu (spot in dev, on-demand elsewhere)
     "ClusterQueue": 1,
     "LocalQueue": 1,
     "WorkloadPriorityClass": 3,
     "TrainingRuntime": 2,  # torch-distributed, torch-single-node
+    "NodePool": 2,  # cpu, gpu (the cluster's Karpenter)
+    "EC2NodeClass": 2,
     "SecretStore": 1,  # MLflow's database credentials, synced from Secrets Manager
     "ExternalSecret": 1,
 }
-CRD_KINDS = 5 + 9
+CRD_KINDS = 5 + 9 + 4 + 3  # monitoring, training, node pools, training alerts
 
 
 def objects(captured: Captured) -> list[dict[str, Any]]:
