@@ -14,6 +14,7 @@ from mlplatform import (
     FeatureGroup,
     FeatureStore,
     FeatureView,
+    KubernetesCluster,
     MetricGates,
     ModelEndpoint,
     MonitoringStack,
@@ -36,6 +37,9 @@ platform = Platform(
     region="us-east-1",
     environments=["dev", "staging", "prod"],
     network=Network(single_nat_gateway=per_env(dev=True, default=False)),
+    # The External Secrets Operator runs on the training cluster (installed once the cluster exists, before
+    # the W&B key is synced: README, experiment tracking).
+    kubernetes=KubernetesCluster(external_secrets=True),
     components=[
         FeatureStore(
             name="features",

@@ -58,6 +58,8 @@ platform = Platform(
             smtp=Smtp(smarthost="smtp-relay.example.com:587", from_address="alertmanager@recs.example.com"),
         ),
         storage_class="gp3",
+        # The External Secrets Operator runs on the cluster: it syncs the tracking database's password.
+        external_secrets=True,
         # Each environment's cluster has its own IAM OIDC provider.
         workload_identity=Irsa(
             oidc_issuer=per_env(
@@ -99,7 +101,9 @@ platform = Platform(
             model="recs-ranker",
             target="kubernetes",
             kserve=True,
-            image="ghcr.io/example/recs-ranker-server:1.4.2",
+            # Pinned by digest: a tag can be moved after approval (`mlplatform promote` records this one).
+            image="ghcr.io/example/recs-ranker-server@sha256:"
+            "e5bc8ee8c48ae8f2b9c5b58b1f6a5dff1132702360f1720a31d432f3c9167f8b",
             min_instances=per_env(dev=1, default=3),
             max_instances=per_env(dev=2, default=12),
             cpu="2",
@@ -112,7 +116,8 @@ platform = Platform(
             name="embedder",
             model="recs-embedder",
             target="kubernetes",
-            image="ghcr.io/example/recs-embedder:2.0.1",
+            image="ghcr.io/example/recs-embedder@sha256:"
+            "5e3353aad5986468cea4a94b504631f46532eb63da17a35d954c5b09c85ec96e",
             min_instances=per_env(dev=1, default=2),
             max_instances=per_env(dev=2, default=6),
             cpu="1",

@@ -73,6 +73,7 @@ def register(
     if (artifact is None) == (from_mlflow is None):
         raise typer.BadParameter("give exactly one of --artifact and --from-mlflow", param_hint="--artifact")
     found = project(project_dir, aws_profile, aws_role, "promoter")
+    _interrupted_register(model, env, version)
     given = load_metrics(Path(metrics) if metrics else None)
     lineage = None
     with tempfile.TemporaryDirectory(prefix="mlplatform-mlflow-") as workdir:
@@ -91,6 +92,35 @@ def register(
     out.print(f"registered {model} {m.version} in {env}: {done.uri}", markup=False)
     out.print(f"  sha256 {m.sha256}, {m.size} bytes, image {m.image}", markup=False)
     out.print(f"  model package {m.model_package_arn}; by {m.registered_by}", markup=False)
+
+
+def _interrupted_register(model: str, env: str, version: str | None) -> None:
+    """What Ctrl-C leaves during a registration: no version (the manifest and the ledger entry come
+    last), perhaps a reserved number and an unused upload; so what to run."""
+    from mlplatform.promotion.operations import Journal
+
+    journal = track(Journal())
+    journal.changed.append(
+        f"{model} was not registered in {env}: no manifest or ledger entry names a new version "
+        "(a reserved version number or an unused upload may be left)"
+    )
+    journal.rerun = (
+        "Run the same `mlplatform register` again: it takes the next version number"
+        if version is None
+        else f"Register again with another --version: {version} may be reserved"
+    )
+
+
+def _interrupted_approval(model: str, env: str, version: str, reject: bool) -> None:
+    """What Ctrl-C leaves during an approval: the ledger entry comes last and is what promotion reads."""
+    from mlplatform.promotion.operations import Journal
+
+    journal = track(Journal())
+    journal.changed.append(
+        f"no {'rejection' if reject else 'approval'} of {model} {version} in {env} was recorded in the ledger, "
+        "so promotion does not count it (its SageMaker model package may already show the new status)"
+    )
+    journal.rerun = "Run the same `mlplatform approve` again"
 
 
 @command
@@ -286,6 +316,7 @@ def approve(
 
     found = project(project_dir, aws_profile, aws_role, "approver")
     word = "reject" if reject else "approve"
+    _interrupted_approval(model, env, version, reject)
     if found.environment(model, env).is_production:
         confirm(f"{word} {model} {version} in {env} (production)?", yes, f"{word} {model}")
     entry = do_approve(found, model, env, version, reason, by, reject)

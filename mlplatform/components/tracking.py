@@ -51,7 +51,7 @@ def build(ctx: ProgramContext) -> None:
             raise MlplatformError(f"ExperimentTracker '{spec.name}' was not built; it cannot be wired to its jobs")
         for job in jobs:
             tracking_wiring.publish(shared, _mlflow_wiring(spec, server, job))
-    # A prerequisite nothing here can check: logged by `pulumi up`, and listed in the README.
+    # Declared in Platform.kubernetes.external_secrets (validated); logged by `pulumi up` as a reminder.
     for cluster, items in sorted(shared.get(tracking_wiring.SHARED_KEY, {}).items()):
         for w in items:
             for need in w.requires:
@@ -67,9 +67,8 @@ def _mlflow_wiring(spec: TrackerSpec, server: Any, job: JobTarget) -> TrackingWi
                 "call SageMaker MLflow with"
             )
         server.grant_use(job.role, job.cluster)
-        # The sagemaker-mlflow client plugin takes the tracking server's ARN as the tracking URI.
-        return TrackingWiring(
-            spec.name, "mlflow", job.cluster, {"MLFLOW_TRACKING_URI": server.tracking_uri}, grant=server.grant_use
-        )
-    wiring: TrackingWiring = server.wire(job)
-    return wiring
+        wiring = tracking_wiring.managed_mlflow(spec, job.cluster, server.tracking_uri)
+        wiring.grant = server.grant_use
+        return wiring
+    wired: TrackingWiring = server.wire(job)
+    return wired

@@ -66,6 +66,12 @@ class KubernetesCluster(SpecModel):
         "allowed_callers is an error, since nothing would restrict callers.",
     )
     metrics_server: bool = Field(True, description="metrics-server runs (CPU autoscaling needs it). Omitted: it runs.")
+    external_secrets: bool = Field(
+        False,
+        description="The External Secrets Operator (external-secrets.io/v1) runs on the platform's clusters (this "
+        "one and the EKS clusters of its TrainingClusters): secrets synced from Secrets Manager (an RDS-backed "
+        "MLflow's password, a W&B key in Secrets Manager) need it. Omitted: it does not, and those are an error.",
+    )
     workload_identity: WorkloadIdentity | None = Field(
         None,
         description="How pods get AWS credentials: Irsa(oidc_issuer=...) or PodIdentity(cluster_name=...). "

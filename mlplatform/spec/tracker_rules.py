@@ -158,6 +158,32 @@ def tracker_placement(p: Platform, ctx: Context) -> Iterator[Finding]:
             )
 
 
+# The declared cluster capability the synced secrets (mlplatform.components.k8s.synced_secret) need.
+_ESO = (
+    "the External Secrets Operator (external-secrets.io/v1), which Platform.kubernetes.external_secrets says "
+    "the cluster does not run: install it and set external_secrets=True"
+)
+
+
+def tracker_prerequisites(p: Platform, ctx: Context) -> Iterator[Finding]:
+    """What the cluster must already run for a tracker, declared in Platform.kubernetes, not assumed."""
+    if p.kubernetes.external_secrets:
+        return
+    for i, t in trackers(p):
+        if t.backend == "mlflow" and t.target == "kubernetes" and t.database == "rds":
+            yield (
+                _at(i, "database"),
+                f"database='rds' syncs the RDS-managed password into the cluster with {_ESO}, or use "
+                "database='in_cluster'",
+            )
+        if t.backend == "wandb" and t.api_key is not None and t.api_key.aws_secret is not None and consumers(p, t):
+            yield (
+                _at(i, "api_key"),
+                f"SecretRef(aws_secret=...) is synced into the jobs' namespace by {_ESO}, or use "
+                "SecretRef(kubernetes_secret='name')",
+            )
+
+
 def _has_identity(p: Platform) -> bool:
     return p.kubernetes.workload_identity is not None or p.kubernetes.training_cluster is not None
 
@@ -200,4 +226,4 @@ def in_cluster_database(p: Platform, env: str) -> Iterator[tuple[tuple[Any, ...]
             )
 
 
-RULES = (tracker_fields, tracker_references, tracker_placement, tracker_names)
+RULES = (tracker_fields, tracker_references, tracker_placement, tracker_prerequisites, tracker_names)

@@ -342,8 +342,9 @@ def test_ctrl_c_says_what_state_was_left(
 def test_status_fails_when_a_ledger_cannot_be_read(project: Path) -> None:
     name = naming.Names("fraud", "prod").ssm_parameter(naming.SSM_LEDGER_TABLE)
     boto3.client("ssm").delete_parameter(Name=name)
-    for stack in (project / "stacks").glob("Pulumi.recs-*.yaml"):
-        stack.unlink()
+    for pattern in ("Pulumi.recs-*.yaml", "Pulumi.search-*.yaml"):  # the other example platforms
+        for stack in (project / "stacks").glob(pattern):
+            stack.unlink()
     result = cli(project, "status", "--env", "prod", "--json", person="alice")
     assert result.exit_code == 1
     assert (

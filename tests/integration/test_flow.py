@@ -135,8 +135,9 @@ def test_two_person_path_register_promote_approve_promote_rollback(
     prod_history = json.loads(cli(project, "history", MODEL, "--env", "prod", "--json").stdout)
     assert [e["action"] for e in prod_history] == ["promote", "promote", "rollback"]
 
-    for other in (project / "stacks").glob("Pulumi.recs-*.yaml"):  # the other example platform
-        other.unlink()  # lists versions its ledger never recorded: drift, and exit 1
+    for pattern in ("Pulumi.recs-*.yaml", "Pulumi.search-*.yaml"):  # the other example platforms
+        for other in (project / "stacks").glob(pattern):
+            other.unlink()  # lists versions its ledger never recorded: drift, and exit 1
     status = cli(project, "status", "--env", "prod", "--json", person="alice")
     assert status.exit_code == 0, status.stderr
     row = json.loads(status.stdout)["environments"]["prod"][MODEL]

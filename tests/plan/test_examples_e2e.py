@@ -14,6 +14,7 @@ from tests.conftest import ROOT
 runner = CliRunner()
 FRAUD = "blueprints/fraud_detection.py"
 RECS = "blueprints/recommender_k8s.py"
+SEARCH = "blueprints/search_k8s.py"
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +29,7 @@ def _plan_json(*args: str) -> tuple[int, dict, str]:
     return result.exit_code, json.loads(text[: text.rindex("}") + 1]), result.output
 
 
-@pytest.mark.parametrize("blueprint", [FRAUD, RECS])
+@pytest.mark.parametrize("blueprint", [FRAUD, RECS, SEARCH])
 def test_prod_plan_has_no_errors(blueprint: str) -> None:
     code, plan, output = _plan_json(blueprint, "--env", "prod")
     assert code == 0, output
@@ -115,3 +116,30 @@ def test_fraud_cost_counts_endpoint_and_node_pools() -> None:
     assert "SageMaker ml.m5.xlarge x 2..8" in whats
     assert "EC2 g5.2xlarge x 0..16 nodes" in whats
     assert "EKS control plane" in whats
+
+
+def _runtime_env(resource: dict) -> list[dict]:
+    job = resource["inputs"]["spec"]["template"]["spec"]["replicatedJobs"][0]
+    env: list[dict] = job["template"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    return env
+
+
+@pytest.mark.parametrize(
+    ("blueprint", "names"),
+    [
+        (FRAUD, ["MLFLOW_TRACKING_URI", "WANDB_BASE_URL", "WANDB_ENTITY", "WANDB_PROJECT", "WANDB_API_KEY"]),
+        (RECS, ["MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_USERNAME"]),
+    ],
+)
+def test_the_plan_shows_the_tracking_wiring_of_the_training_runtimes(blueprint: str, names: list[str]) -> None:
+    """Kubeflow Trainer: a TrainingRuntime's pod template is the base of every TrainJob's pods, so the
+    tracking variables set there reach every job on it (secrets as secretKeyRef, never a value)."""
+    code, plan, output = _plan_json(blueprint, "--env", "prod")
+    assert code == 0, output
+    wired = plan["outputs"]["train_tracking_env"]
+    assert [e["name"] for e in wired] == names
+    assert all("value" not in e for e in wired if e["name"] in {"WANDB_API_KEY", "MLFLOW_TRACKING_PASSWORD"})
+    runtimes = [r for r in plan["resources"] if r["type"].endswith(":TrainingRuntime")]
+    assert sorted(r["inputs"]["metadata"]["name"] for r in runtimes) == ["torch-distributed", "torch-single-node"]
+    for r in runtimes:
+        assert _runtime_env(r) == [{"name": "HOME", "value": "/tmp"}, *wired]

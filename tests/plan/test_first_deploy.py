@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mlplatform import stack_config
+from mlplatform.blueprint import load
 from mlplatform.cli.app import app
 from tests.conftest import ROOT
 
@@ -42,11 +43,17 @@ def _without_models(source: Path, folder: Path) -> Path:
 
 
 def test_every_example_environment_is_covered() -> None:
-    environments = {(c.blueprint, c.environment) for c in map(stack_config.read, STACK_FILES)}
-    assert environments == {
-        (blueprint, env)
-        for blueprint in ("blueprints/fraud_detection.py", "blueprints/recommender_k8s.py")
-        for env in ("dev", "staging", "prod")
+    # Each environment of each example blueprint has its stack file, so each first deploy is planned below.
+    environments = sorted((c.blueprint, c.environment) for c in map(stack_config.read, STACK_FILES))
+    assert environments == sorted(
+        (f"blueprints/{path.name}", env)
+        for path in (ROOT / "blueprints").glob("*.py")
+        for env in load(path).environments
+    )
+    assert {blueprint for blueprint, _ in environments} == {
+        "blueprints/fraud_detection.py",
+        "blueprints/recommender_k8s.py",
+        "blueprints/search_k8s.py",
     }
 
 

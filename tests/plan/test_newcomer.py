@@ -18,6 +18,7 @@ from tests.conftest import ROOT, known_keys_note, stack_lines
 MLPLATFORM = Path(sys.executable).parent / "mlplatform"
 FRAUD = "blueprints/fraud_detection.py"
 RECS = "blueprints/recommender_k8s.py"
+SEARCH = "blueprints/search_k8s.py"
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +48,13 @@ def test_the_walk_through(clone: Path) -> None:
     assert all(f" {command} " in helped.stdout for command in ("validate", "plan", "diff", "graph", "cost"))
 
     # scripts/example, step 1: the blueprints and the stack files that deploy them.
-    valid = [f"{FRAUD}: valid for dev, staging, prod", f"{RECS}: valid for dev, staging, prod"]
-    stacks = sorted(stack_lines(FRAUD) + stack_lines(RECS))
-    checked = _mlplatform(clone, "validate", FRAUD, RECS, "--all-envs")
+    valid = [
+        f"{FRAUD}: valid for dev, staging, prod",
+        f"{RECS}: valid for dev, staging, prod",
+        f"{SEARCH}: valid for dev, prod",
+    ]
+    stacks = sorted(stack_lines(FRAUD) + stack_lines(RECS) + stack_lines(SEARCH))
+    checked = _mlplatform(clone, "validate", FRAUD, RECS, SEARCH, "--all-envs")
     assert (checked.returncode, checked.stdout.splitlines(), checked.stderr) == (0, valid + stacks, "")
     assert _mlplatform(clone, "validate", "blueprints").stdout == checked.stdout  # a folder is its blueprints
 

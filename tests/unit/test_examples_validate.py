@@ -12,17 +12,23 @@ from mlplatform.cli.app import app
 from tests.conftest import BLUEPRINTS, ROOT, stack_lines
 
 EXAMPLES = sorted(BLUEPRINTS.glob("*.py"))
+ENVIRONMENTS = {
+    "fraud_detection.py": ["dev", "staging", "prod"],
+    "recommender_k8s.py": ["dev", "staging", "prod"],
+    "search_k8s.py": ["dev", "prod"],
+}
 
 
-def test_there_are_two_examples() -> None:
-    assert [p.name for p in EXAMPLES] == ["fraud_detection.py", "recommender_k8s.py"]
+def test_there_are_three_examples() -> None:
+    # One AWS/SageMaker platform; two Kubernetes ones (KServe Serverless with IRSA, RawDeployment with Pod Identity).
+    assert [p.name for p in EXAMPLES] == ["fraud_detection.py", "recommender_k8s.py", "search_k8s.py"]
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_example_validates_for_every_environment(path: Path) -> None:
     result = load(path).validate()
     assert result.errors == []
-    assert list(result.specs) == ["dev", "staging", "prod"]
+    assert list(result.specs) == ENVIRONMENTS[path.name]
 
 
 def test_cli_validates_all_examples(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -30,7 +36,9 @@ def test_cli_validates_all_examples(monkeypatch: pytest.MonkeyPatch) -> None:
     result = CliRunner().invoke(app, ["validate", *map(str, EXAMPLES), "--all-envs"])
     assert result.exit_code == 0, result.output
     stacks = sorted(line for p in EXAMPLES for line in stack_lines(f"blueprints/{p.name}"))
-    assert result.output.splitlines() == [f"{p}: valid for dev, staging, prod" for p in EXAMPLES] + stacks
+    assert (
+        result.output.splitlines() == [f"{p}: valid for {', '.join(ENVIRONMENTS[p.name])}" for p in EXAMPLES] + stacks
+    )
 
 
 def test_per_env_values_resolve_per_environment() -> None:

@@ -73,7 +73,7 @@ def test_self_hosted_mlflow_needs_workload_identity() -> None:
 
 
 def test_rds_needs_the_clusters_vpc() -> None:
-    assert _texts(TRAIN, _tracker(target="kubernetes"), kubernetes=IRSA) == [
+    assert _texts(TRAIN, _tracker(target="kubernetes"), kubernetes={**IRSA, "external_secrets": True}) == [
         "database='rds' places PostgreSQL in the platform's VPC, and the cluster's VPC is not known: declare it "
         "with Platform(network=Network(vpc_id=..., private_subnet_ids=[...])), run the cluster as an eks "
         "TrainingCluster (Platform.kubernetes.training_cluster), or set database='in_cluster'"
@@ -119,7 +119,8 @@ def test_training_clusters_must_exist_and_use_one_tracker_per_backend() -> None:
 
 
 def test_a_secrets_manager_key_needs_jobs_with_an_aws_identity() -> None:
-    texts = _texts(TRAIN, _tracker(backend="wandb", project="p", api_key={"aws_secret": "team/wandb"}))
+    wandb = _tracker(backend="wandb", project="p", api_key={"aws_secret": "team/wandb"})
+    texts = _texts(TRAIN, wandb, kubernetes={"external_secrets": True})
     assert texts == [
         "TrainingCluster 'train' (target='kubernetes') has no AWS identity to read Secrets Manager with; use "
         "SecretRef(kubernetes_secret='name') for its jobs"
@@ -131,3 +132,29 @@ def test_managed_mlflow_needs_jobs_with_an_aws_identity() -> None:
         "TrainingCluster 'train' (target='kubernetes') has no IAM role to call SageMaker MLflow with; use an eks "
         "TrainingCluster or an ExperimentTracker with target='kubernetes'"
     ]
+
+
+# External Secrets Operator, "AWS Secrets Manager" provider (external-secrets.io): the operator's
+# controller writes the Secret; without it an ExternalSecret is an object nothing acts on.
+def test_secrets_synced_from_secrets_manager_need_the_operator_declared() -> None:
+    eks = {"kind": "TrainingCluster", "name": "train"}
+    wandb = _tracker(backend="wandb", project="p", api_key={"aws_secret": "team/wandb"})
+    assert _texts(eks, wandb) == [
+        "SecretRef(aws_secret=...) is synced into the jobs' namespace by the External Secrets Operator "
+        "(external-secrets.io/v1), which Platform.kubernetes.external_secrets says the cluster does not run: "
+        "install it and set external_secrets=True, or use SecretRef(kubernetes_secret='name')"
+    ]
+    network = {
+        "vpc_id": "vpc-0a1b2c3d4e5f60718",
+        "private_subnet_ids": ["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"],
+    }
+    assert _texts(TRAIN, _tracker(target="kubernetes"), kubernetes=IRSA, network=network) == [
+        "database='rds' syncs the RDS-managed password into the cluster with the External Secrets Operator "
+        "(external-secrets.io/v1), which Platform.kubernetes.external_secrets says the cluster does not run: "
+        "install it and set external_secrets=True, or use database='in_cluster'"
+    ]
+    declared = {**IRSA, "external_secrets": True}
+    assert _texts(TRAIN, _tracker(target="kubernetes"), kubernetes=declared, network=network) == []
+    assert _texts(eks, wandb, kubernetes={"external_secrets": True}) == []
+    # A key in a Kubernetes Secret needs no operator.
+    assert _texts(eks, _tracker(backend="wandb", project="p", api_key={"kubernetes_secret": "wandb"})) == []

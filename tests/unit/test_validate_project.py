@@ -15,6 +15,7 @@ from tests.conftest import ROOT, known_keys_note, stack_lines
 
 FRAUD = "blueprints/fraud_detection.py"
 RECS = "blueprints/recommender_k8s.py"
+SEARCH = "blueprints/search_k8s.py"
 KNOWN = known_keys_note()
 
 
@@ -55,7 +56,8 @@ def test_a_folder_is_its_blueprints(repo: Path) -> None:
     assert out.splitlines() == [
         f"{FRAUD}: valid for dev, staging, prod",
         f"{RECS}: valid for dev, staging, prod",
-        *sorted(stack_lines(FRAUD) + stack_lines(RECS)),
+        f"{SEARCH}: valid for dev, prod",
+        *sorted(stack_lines(FRAUD) + stack_lines(RECS) + stack_lines(SEARCH)),
     ]
     assert _run("blueprints/")[1] == out
 

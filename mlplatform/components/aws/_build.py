@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from mlplatform import access, admission, naming
+from mlplatform.components import tracking_wiring
 from mlplatform.components.aws.access_roles import AccessArgs, PromotionAccess, scope_from_config
 from mlplatform.components.aws.experiment_tracker import ManagedMlflow, ManagedMlflowArgs
 from mlplatform.components.aws.feature_store import FeatureStore, FeatureStoreArgs
@@ -172,6 +173,24 @@ def build(ctx: ProgramContext) -> None:
         pulumi.export(f"{fs.name}_feast_policies", {op: p.arn for op, p in stores[fs.name].feast_policies.items()})
     shared["feature_stores"].update(stores)
 
+    # Managed MLflow before the clusters: their training runtimes carry its tracking URI.
+    for t in platform.of_kind(TrackerSpec):
+        if t.backend == "mlflow" and t.target == "aws":
+            shared["trackers"][t.name] = ManagedMlflow(
+                t.name,
+                ManagedMlflowArgs(
+                    spec=t,
+                    names=n,
+                    tags=ctx.tags(t.name),
+                    account_id=account_id,
+                    region=region,
+                    kms_key_arn=core.key.arn,
+                    access_logs_bucket=core.access_logs.log_target,
+                    partition=partition,
+                    protect=protect,
+                ),
+            )
+
     for tc in clusters:
         cluster = TrainingCluster(
             tc.name,
@@ -187,6 +206,7 @@ def build(ctx: ProgramContext) -> None:
                 protect=protect,
                 partition=partition,
                 pod_security_level=pod_security_level(ctx)[0],
+                tracking_env=tracking_wiring.runtime_env(platform, n, tc.name, tracking_wiring.built_uris(shared)),
             ),
         )
         # Training jobs read features and write their output to the registry's staging prefix,
@@ -205,23 +225,6 @@ def build(ctx: ProgramContext) -> None:
             cluster.job_role,
         )
         _record(shared, tc.name, cluster.opt_outs)
-
-    for t in platform.of_kind(TrackerSpec):
-        if t.backend == "mlflow" and t.target == "aws":
-            shared["trackers"][t.name] = ManagedMlflow(
-                t.name,
-                ManagedMlflowArgs(
-                    spec=t,
-                    names=n,
-                    tags=ctx.tags(t.name),
-                    account_id=account_id,
-                    region=region,
-                    kms_key_arn=core.key.arn,
-                    access_logs_bucket=core.access_logs.log_target,
-                    partition=partition,
-                    protect=protect,
-                ),
-            )
 
     placement = NetworkPlacement(network.private_subnet_ids, [network.serving_sg.id]) if network is not None else None
     # Monitoring first: endpoints name its alarms in their auto-rollback configuration.

@@ -50,6 +50,8 @@ class TrainingClusterArgs:
     log_retention_days: int = 365
     partition: str = "aws"
     pod_security_level: str = "restricted"  # on the training namespace, as on every platform namespace
+    # Experiment tracking for the runtimes' containers (mlplatform.components.tracking_wiring.runtime_env).
+    tracking_env: list[dict[str, Any]] = field(default_factory=list)
 
 
 _BEFORE = cluster_addons.charts.ADDONS_BEFORE_NODES
@@ -503,6 +505,7 @@ class TrainingCluster(pulumi.ComponentResource):
                     service_account=service_account,
                     priority_class=n.priority_class(spec.name),
                     gpu=q.gpus > 0,
+                    env=list(self.args.tracking_env),
                     labels=labels,
                 ),
                 depends_on=[self.namespace, self.service_account, *self.controllers.depends("trainer")],

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from mlplatform.components import tracking_wiring
 from mlplatform.components.aws.feature_store import OfflineStoreArgs
 from mlplatform.components.k8s import common, training_charts, workload_identity
 from mlplatform.components.k8s.common import Scope
@@ -146,12 +147,16 @@ def build(ctx: ProgramContext) -> None:
 
     for c in components:
         if isinstance(c, ClusterSpec):
+            tracking_env = tracking_wiring.runtime_env(
+                platform, ctx.names, c.name, tracking_wiring.built_uris(ctx.shared)
+            )
             cluster_args = TrainingClusterArgs(
                 spec=c,
                 scope=scope,
                 controllers=controllers,
                 karpenter=cluster.training.karpenter,
                 pod_security_level=level,
+                tracking_env=tracking_env,
             )
             trainer = built[c.name] = TrainingCluster(c.name, cluster_args, opts)
             ctx.shared.setdefault("job_targets", {})[c.name] = JobTarget(

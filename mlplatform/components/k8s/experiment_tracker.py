@@ -23,7 +23,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from mlplatform.components import charts
+from mlplatform.components import charts, tracking_wiring
 from mlplatform.components.k8s import common
 from mlplatform.components.k8s.mlflow_backing import (
     DATABASE,
@@ -36,7 +36,7 @@ from mlplatform.components.k8s.mlflow_backing import (
     sync_database_secret,
 )
 from mlplatform.components.k8s.synced_secret import REQUIRES
-from mlplatform.components.tracking_wiring import JobTarget, SecretKeyRef, TrackingWiring
+from mlplatform.components.tracking_wiring import JobTarget, TrackingWiring
 from mlplatform.spec.experiment_tracker import ExperimentTracker as TrackerSpec
 
 CHART = charts.MLFLOW.chart
@@ -182,9 +182,7 @@ class MlflowServer(pulumi.ComponentResource):
         )
         after_sa = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.service_account]))
         if rds is not None:
-            pulumi.log.info(
-                f"ExperimentTracker '{spec.name}': the database password is synced by the {REQUIRES}", self
-            )
+            pulumi.log.info(f"ExperimentTracker '{spec.name}': the database password is synced by the {REQUIRES}", self)
             waits = sync_database_secret(self, name, rds, ns, db_secret, args.aws.region, release, labels, after_sa)
             self.database = Database(rds.instance.address, rds.instance.port, DATABASE, db_secret, waits)
         else:
@@ -248,7 +246,7 @@ class MlflowServer(pulumi.ComponentResource):
             },
             opts=child,
         )
-        self.tracking_uri = f"http://{self.release_name}.{ns}.svc.cluster.local"
+        self.tracking_uri = tracking_wiring.mlflow_service_uri(scope.names, ns, spec.name)
         self.register_outputs(
             {
                 "tracking_uri": self.tracking_uri,
@@ -264,10 +262,9 @@ class MlflowServer(pulumi.ComponentResource):
     def wire(self, job: JobTarget) -> TrackingWiring:
         """Credentials for one training namespace (a Secret there: pods cannot read across
         namespaces) and the environment variables its jobs get."""
-        env: dict[str, pulumi.Input[str]] = {"MLFLOW_TRACKING_URI": self.tracking_uri}
-        secrets: dict[str, SecretKeyRef] = {}
-        if "authentication" not in self.spec.opt_out:
-            secret = f"{self.spec.name}-mlflow-auth"
+        wiring = tracking_wiring.self_hosted_mlflow(self.spec, job.cluster, self.tracking_uri)
+        if wiring.secret_env:
+            secret = wiring.secret_env["MLFLOW_TRACKING_USERNAME"].secret
             k8s.core.v1.Secret(
                 f"{self._name}-auth-{job.cluster}",
                 metadata={
@@ -279,8 +276,4 @@ class MlflowServer(pulumi.ComponentResource):
                 string_data={"username": ADMIN_USER, "password": self.password.result},
                 opts=pulumi.ResourceOptions(parent=self, provider=job.provider, depends_on=job.depends_on),
             )
-            secrets = {
-                "MLFLOW_TRACKING_USERNAME": SecretKeyRef(secret, "username"),
-                "MLFLOW_TRACKING_PASSWORD": SecretKeyRef(secret, "password"),
-            }
-        return TrackingWiring(self.spec.name, "mlflow", job.cluster, env, secrets)
+        return wiring

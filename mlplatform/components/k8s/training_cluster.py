@@ -17,6 +17,7 @@ states only larger requests is admitted, and one that states nothing gets a smal
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -43,6 +44,8 @@ class TrainingClusterArgs:
     controllers: TrainingControllers = field(default_factory=TrainingControllers)
     karpenter: DeclaredKarpenter | None = None  # node pools become NodePools of this Karpenter
     pod_security_level: str = common.POD_SECURITY_LEVEL  # the platform's, on every namespace it creates
+    # Experiment tracking for the runtimes' containers (mlplatform.components.tracking_wiring.runtime_env).
+    tracking_env: list[dict[str, Any]] = field(default_factory=list)
 
 
 class TrainingCluster(pulumi.ComponentResource):
@@ -166,6 +169,7 @@ class TrainingCluster(pulumi.ComponentResource):
                     service_account=jobs,
                     priority_class=priority_name,
                     gpu=quota.gpus > 0,
+                    env=list(args.tracking_env),
                     labels=dict(labels),
                 ),
                 depends_on=[self.namespace, self.jobs_account, self.priority_class, *controllers.depends("trainer")],

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import pulumi
 
 from mlplatform import naming
+from mlplatform.components import tracking_wiring
 from mlplatform.components.aws.experiment_tracker import grant_secret_read, secret_arn_pattern
-from mlplatform.components.k8s.synced_secret import REQUIRES, SyncedSecretArgs, synced_secret
-from mlplatform.components.tracking_wiring import JobTarget, SecretKeyRef, TrackingWiring
+from mlplatform.components.k8s.synced_secret import SyncedSecretArgs, synced_secret
+from mlplatform.components.tracking_wiring import JobTarget, TrackingWiring
 from mlplatform.errors import MlplatformError
 from mlplatform.spec.experiment_tracker import ExperimentTracker as TrackerSpec
 
@@ -44,12 +45,7 @@ class WandbTracker(pulumi.ComponentResource):
         assert key is not None  # validation requires it for backend="wandb"
         self.wirings: list[TrackingWiring] = []
         for t in args.targets:
-            env: dict[str, pulumi.Input[str]] = {"WANDB_BASE_URL": spec.base_url}
-            if spec.entity:
-                env["WANDB_ENTITY"] = spec.entity
-            if spec.project:
-                env["WANDB_PROJECT"] = spec.project
-            requires: list[str] = []
+            wiring = tracking_wiring.wandb(spec, t.cluster)
             if key.aws_secret is not None:
                 if t.role is None:
                     raise MlplatformError(
@@ -58,28 +54,21 @@ class WandbTracker(pulumi.ComponentResource):
                     )
                 arn = secret_arn_pattern(key.aws_secret, args.region, args.account_id, args.partition)
                 grant_secret_read(self, f"{name}-{t.cluster}-read-key", t.role, arn)
-                secret_name = f"{spec.name}-wandb"
+                ref = wiring.secret_env[API_KEY_VAR]
                 synced_secret(
                     self,
                     f"{name}-{t.cluster}-key",
                     SyncedSecretArgs(
                         namespace=t.namespace,
-                        secret_name=secret_name,
+                        secret_name=ref.secret,
                         remote_key=key.aws_secret,
                         region=args.region,
                         service_account=t.service_account,
-                        value_key=key.key,
+                        value_key=ref.key,
                     ),
                     pulumi.ResourceOptions(parent=self, provider=t.provider, depends_on=t.depends_on),
                 )
-                ref = SecretKeyRef(secret_name, key.key)
-                requires.append(REQUIRES)
-            else:
-                assert key.kubernetes_secret is not None
-                ref = SecretKeyRef(key.kubernetes_secret, key.key)
-            self.wirings.append(
-                TrackingWiring(spec.name, "wandb", t.cluster, env, {API_KEY_VAR: ref}, requires=requires)
-            )
+            self.wirings.append(wiring)
         where = (
             key.aws_secret and f"secretsmanager:{key.aws_secret}"
         ) or f"kubernetes:{key.kubernetes_secret}/{key.key}"

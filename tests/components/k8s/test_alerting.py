@@ -22,7 +22,7 @@ from tests.components.k8s import alerting, manifests
 from tests.components.k8s.helpers import by_name, cluster, platform, run_k8s
 from tests.conftest import ROOT
 
-EXAMPLES = {"recs-prod": ("blueprints/recommender_k8s.py", "prod")}
+EXAMPLES = {"recs-prod": ("blueprints/recommender_k8s.py", "prod"), "search-prod": ("blueprints/search_k8s.py", "prod")}
 BUCKETS = ("0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "+Inf")
 
 
@@ -238,6 +238,15 @@ def test_every_alert_of_the_example_fires_with_namespace_and_reaches_the_teams_r
     )
     assert all(labels["namespace"] == endpoints[0].namespace for _, labels in fired)
     check_routing(tmp_path, amconfig_manifest(captured), fired)
+    # Loaded at all: the rules and monitors carry the labels the declared Prometheus selects on
+    # (kube-prometheus-stack: ruleSelector and serviceMonitorSelector match release: <release>).
+    selected = load(ROOT / blueprint).resolve(env).kubernetes.prometheus.selector_labels
+    loaded = [r for r in captured.resources if r.type.endswith((":PrometheusRule", ":ServiceMonitor"))]
+    component = [r.inputs["metadata"]["labels"]["app.kubernetes.io/component"] for r in loaded]
+    # The MonitoringStack's rule and a monitor per endpoint; the training alerts' rule and monitors.
+    assert sorted(component) == sorted(["monitoring"] * (1 + len(endpoints)) + ["training"] * 3)
+    for r in loaded:
+        assert selected.items() <= r.inputs["metadata"]["labels"].items(), r.name
 
 
 ALL_MODES = [

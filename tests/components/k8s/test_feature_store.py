@@ -14,6 +14,7 @@ from mlplatform.context import ProgramContext
 from mlplatform.plan.engine import Captured
 from mlplatform.spec.feature_store import FeatureStore
 from tests.components.k8s import manifests
+from tests.components.k8s.conftest import STACKS, example
 from tests.components.k8s.helpers import by_name, container, platform, run_k8s
 
 STORE = FeatureStore(name="features", target="kubernetes", online_store="redis", redis_memory="2Gi")
@@ -137,11 +138,15 @@ def test_feast_config_of_the_kubernetes_example(prod: Captured) -> None:
 
 
 # `mlplatform feast-config` renders offline the very text `pulumi up` exports for the FeatureStore.
-@pytest.mark.parametrize("stack", ["recs-dev", "recs-staging", "recs-prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_feast_config_command_writes_the_stack_output(programs: dict[str, Captured], stack: str) -> None:
     from mlplatform.plan.feast import feast_config_for
     from tests.conftest import ROOT
 
-    blueprint = ROOT / "blueprints" / "recommender_k8s.py"
-    found = feast_config_for(blueprint, stack=stack, account_id="123456789012", root=ROOT)
-    assert found.text == programs[stack].outputs["features_feature_store_yaml"]
+    ex = example(stack)
+    (store,) = [s for s in ex.spec.of_kind(FeatureStore) if s.target == "kubernetes"]
+    found = feast_config_for(ROOT / ex.blueprint, stack=stack, account_id="123456789012", root=ROOT)
+    assert found.text == programs[stack].outputs[f"{store.name}_feature_store_yaml"]
+    # Feast reaches the store's Redis in the serving namespace, with the password left to the environment.
+    assert f"{ex.prefix}-{store.name}-redis.{ex.prefix}.svc.cluster.local:6379" in found.text
+    assert "${FEAST_REDIS_PASSWORD}" in found.text

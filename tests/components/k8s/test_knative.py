@@ -11,7 +11,7 @@ from mlplatform.components.k8s import kserve as kserve_objects
 from mlplatform.plan.engine import Captured
 from mlplatform.spec.cluster import KServe
 from mlplatform.spec.model_endpoint import ModelEndpoint, ServingMetrics
-from tests.components.k8s.conftest import STACKS
+from tests.components.k8s.conftest import STACKS, example
 from tests.components.k8s.helpers import by_name, cluster, platform, run_k8s
 from tests.components.k8s.knative import knative_template, rejections
 
@@ -31,15 +31,49 @@ def template(captured: Captured, kserve: KServe) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_the_examples_serverless_ranker_passes_knatives_webhook(programs: dict[str, Captured], stack: str) -> None:
-    # knative/serving pkg/apis/serving/fieldmask.go and k8s_validation.go, feature flags as declared.
-    captured = programs[stack]
-    isvc = by_name(captured, "ranker-isvc")
-    assert isvc.inputs["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "Serverless"
-    pod = knative_template(isvc.inputs["spec"]["predictor"], storage_uris_init=False)  # KServe 0.15: STORAGE_URI
+def test_every_kserve_endpoint_of_the_examples_is_what_its_declared_mode_accepts(
+    programs: dict[str, Captured], stack: str
+) -> None:
+    # Serverless: knative/serving pkg/apis/serving/fieldmask.go and k8s_validation.go, with the
+    # feature flags the blueprint declares. RawDeployment: KServe renders a Deployment, so the pod
+    # fields serving needs stay. Both: storageUris only on KServe 0.16+ ("Multiple storage URIs",
+    # KServe 0.16 docs), else the STORAGE_URI variable KServe's pod webhook reads.
+    ex, captured = example(stack), programs[stack]
+    declared = ex.spec.kubernetes.kserve
+    served = [e for e in ex.endpoints if e.kserve]
+    assert served, "every Kubernetes example serves through KServe"
+    for ep in served:
+        isvc = by_name(captured, f"{ep.name}-isvc")
+        assert isvc.inputs["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == declared.mode
+        predictor = isvc.inputs["spec"]["predictor"]
+        (server,) = predictor["containers"]
+        env = {e["name"]: e["value"] for e in server["env"]}
+        uri = isvc.inputs["spec"]["predictor"]["annotations"]["mlplatform.io/model-uri"]
+        if kserve_objects.uses_storage_uris(declared):
+            assert predictor["storageUris"] == [{"uri": uri, "mountPath": "/mnt/models"}] and "STORAGE_URI" not in env
+        else:
+            assert "storageUris" not in predictor and env["STORAGE_URI"] == uri
+        assert "PORT" not in env
+        pod = knative_template(predictor, storage_uris_init=kserve_objects.uses_storage_uris(declared))
+        if declared.mode == "Serverless":
+            assert rejections(pod, set(declared.knative_features)) == [], ep.name
+            assert [p["containerPort"] for p in server["ports"]] == [ep.port] == [ep.metrics.port]
+        else:
+            assert predictor["priorityClassName"] == f"{ex.prefix}-serving"
+            assert predictor["securityContext"]["runAsNonRoot"] is True
+            assert [p["containerPort"] for p in server["ports"]] == [ep.port, ep.metrics.port]
+            if ep.gpus:
+                assert {"nodeSelector", "tolerations"} <= set(predictor)
+            # ...fields a Knative Service would refuse: the declared mode decides what is rendered.
+            assert rejections(pod, set(declared.knative_features)) != []
+
+
+def test_the_recs_ranker_needs_exactly_the_declared_knative_flag(programs: dict[str, Captured]) -> None:
+    # A stock Knative (no config-features flag) refuses exactly the priorityClassName (validation says so too).
+    predictor = by_name(programs["recs-prod"], "ranker-isvc").inputs["spec"]["predictor"]
+    pod = knative_template(predictor, storage_uris_init=False)  # KServe 0.15: STORAGE_URI
     assert rejections(pod, EXAMPLE_FEATURES) == []
-    assert pod["priorityClassName"] == f"{isvc.inputs['metadata']['namespace']}-serving"
-    # ...and a stock Knative would refuse exactly the priorityClassName (validation says so too).
+    assert pod["priorityClassName"] == "recs-prod-serving"
     assert rejections(pod, set()) == [
         "must not set the field(s): priorityClassName (needs kubernetes.podspec-priorityclassname)"
     ]

@@ -9,12 +9,15 @@ from typing import Any
 
 import pytest
 
+from mlplatform import stack_config
 from mlplatform.plan.engine import Captured
+from tests.components.conftest import STACKS as STACK_DIR
 from tests.components.k8s import manifests
-from tests.components.k8s.conftest import STACKS
+from tests.components.k8s.conftest import STACKS, example
+from tests.components.k8s.helpers import by_name
 
-# What the example blueprint must produce on the cluster, per environment.
-EXPECTED_KINDS = {
+# What each example blueprint must produce on the cluster, per environment.
+RECS_KINDS = {
     "Namespace": 4,  # serving, training, kueue-system, kubeflow-system
     "ServiceAccount": 6,  # two endpoints, Redis, training runner and jobs, MLflow
     "Deployment": 1,
@@ -44,7 +47,30 @@ EXPECTED_KINDS = {
     "SecretStore": 1,  # MLflow's database credentials, synced from Secrets Manager
     "ExternalSecret": 1,
 }
-CRD_KINDS = 5 + 9 + 4 + 3  # monitoring, training, node pools, training alerts
+# The same shape without an ExperimentTracker: no MLflow account, policy, secrets or their sync,
+# and without node pools (the cluster's own nodes).
+SEARCH_KINDS = {
+    **{k: v for k, v in RECS_KINDS.items() if k not in ("SecretStore", "ExternalSecret", "NodePool", "EC2NodeClass")},
+    "ServiceAccount": 5,
+    "NetworkPolicy": 3,
+    "Secret": 1,
+}
+EXPECTED_KINDS = {"blueprints/recommender_k8s.py": RECS_KINDS, "blueprints/search_k8s.py": SEARCH_KINDS}
+# Kinds validated against the upstream CRDs in ../shared/crds/.
+CRD_KINDS = {
+    "InferenceService",
+    "PrometheusRule",
+    "ServiceMonitor",
+    "AlertmanagerConfig",
+    "ResourceFlavor",
+    "ClusterQueue",
+    "LocalQueue",
+    "WorkloadPriorityClass",
+    "TrainingRuntime",
+    "NodePool",
+    "EC2NodeClass",
+}
+NO_CRD_HERE = {"SecretStore", "ExternalSecret"}  # External Secrets Operator: no CRD in ../shared/crds/
 
 
 def objects(captured: Captured) -> list[dict[str, Any]]:
@@ -54,7 +80,8 @@ def objects(captured: Captured) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_kubernetes_object_is_valid(programs: dict[str, Captured], stack: str) -> None:
     rendered = objects(programs[stack])
-    assert collections.Counter(m["kind"] for m in rendered) == EXPECTED_KINDS
+    expected = EXPECTED_KINDS[example(stack).blueprint]
+    assert collections.Counter(m["kind"] for m in rendered) == expected
     how = collections.Counter()
     for manifest in rendered:
         where = f"{stack} {manifest['kind']} {manifest['metadata'].get('name')}"
@@ -62,7 +89,11 @@ def test_every_kubernetes_object_is_valid(programs: dict[str, Captured], stack: 
             how[manifests.validate(manifest)] += 1
         except Exception as exc:  # the message names the object
             raise AssertionError(f"{where}: {exc}") from exc
-    assert how == {"builtin": sum(EXPECTED_KINDS.values()) - CRD_KINDS - 2, "crd": CRD_KINDS, "no-crd-here": 2}
+    elsewhere = sum(n for kind, n in expected.items() if kind in NO_CRD_HERE)
+    crds = sum(n for kind, n in expected.items() if kind in CRD_KINDS)
+    assert how == {"builtin": sum(expected.values()) - crds - elsewhere, "crd": crds} | (
+        {"no-crd-here": elsewhere} if elsewhere else {}
+    )
 
 
 def test_strict_validation_rejects_an_unknown_field(prod: Captured) -> None:
@@ -144,13 +175,43 @@ def manifests_image_pinned(image: str) -> bool:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_object_is_labelled(programs: dict[str, Captured], stack: str) -> None:
-    env = stack.removeprefix("recs-")
+    ex = example(stack)
     for manifest in objects(programs[stack]):
         labels = manifest["metadata"]["labels"]
         where = f"{manifest['kind']} {manifest['metadata']['name']}"
         for key in ("name", "instance", "component", "part-of", "managed-by"):
             assert labels.get(f"app.kubernetes.io/{key}"), f"{where} lacks app.kubernetes.io/{key}"
-        assert labels["app.kubernetes.io/part-of"] == "recs"
-        assert labels["mlplatform.io/platform"] == "recs", where
-        assert labels["mlplatform.io/team"] == "personalization", where
-        assert labels["mlplatform.io/environment"] == env, where
+        assert labels["app.kubernetes.io/part-of"] == ex.spec.name
+        assert labels["mlplatform.io/platform"] == ex.spec.name, where
+        assert labels["mlplatform.io/team"] == ex.spec.team, where
+        assert labels["mlplatform.io/environment"] == ex.env, where
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_volume_claim_of_the_examples_names_the_declared_storage_class(
+    programs: dict[str, Captured], stack: str
+) -> None:
+    # Kubernetes "Persistent Volumes": a claim without storageClassName takes the cluster's default
+    # class, if any; an EKS cluster has none that binds without the EBS CSI driver. Name it.
+    declared = example(stack).spec.kubernetes.storage_class
+    claims = []
+    for m in objects(programs[stack]):
+        if m["kind"] == "PersistentVolumeClaim":
+            claims.append(m["spec"])
+        claims += [t["spec"] for t in m.get("spec", {}).get("volumeClaimTemplates", [])]
+    assert claims, "the Redis online store persists on a claim"
+    assert [c["storageClassName"] for c in claims] == [declared] * len(claims)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_examples_serve_the_promoted_image_pinned_by_digest(programs: dict[str, Captured], stack: str) -> None:
+    # A tag can be moved after approval; a digest names the bytes that were promoted.
+    ex, captured = example(stack), programs[stack]
+    promoted = stack_config.read(STACK_DIR / f"Pulumi.{stack}.yaml").models
+    for ep in ex.endpoints:
+        assert ep.image is None or re.fullmatch(r"[^@\s]+@sha256:[0-9a-f]{64}", ep.image), ep.image
+        if ep.kserve:
+            pod = by_name(captured, f"{ep.name}-isvc").inputs["spec"]["predictor"]
+        else:
+            pod = by_name(captured, f"{ep.name}-deployment").inputs["spec"]["template"]["spec"]
+        assert pod["containers"][0]["image"] == promoted[ep.model].image, ep.name

@@ -11,7 +11,7 @@ import pytest
 
 from mlplatform.plan.engine import Captured
 from mlplatform.spec.training_cluster import Quota, TrainingCluster
-from tests.components.k8s.conftest import STACKS
+from tests.components.k8s.conftest import STACKS, example
 from tests.components.k8s.helpers import by_name, platform, run_k8s
 
 UNITS = {"m": 1e-3, "": 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
@@ -109,16 +109,20 @@ def priority_classes(captured: Captured) -> dict[str, dict[str, Any]]:
 @pytest.mark.parametrize("stack", STACKS)
 def test_serving_outranks_training_in_the_example(programs: dict[str, Captured], stack: str) -> None:
     # Kubernetes "Pod Priority and Preemption": a higher value schedules first and may preempt lower.
-    captured = programs[stack]
-    env = stack.removeprefix("recs-")
+    ex, captured = example(stack), programs[stack]
+    (cluster,) = [c for c in ex.spec.of_kind(TrainingCluster) if c.target == "kubernetes"]
     classes = priority_classes(captured)
-    serving, training = classes[f"recs-{env}-serving"], classes[f"recs-{env}-train-training"]
+    serving_class, training_class = f"{ex.prefix}-serving", f"{ex.prefix}-{cluster.name}-training"
+    serving, training = classes[serving_class], classes[training_class]
     assert serving["value"] > training["value"]
     assert (serving["preemptionPolicy"], training["preemptionPolicy"]) == ("PreemptLowerPriority", "Never")
     assert not serving["globalDefault"] and not training["globalDefault"]
-    embedder = by_name(captured, "embedder-deployment").inputs["spec"]["template"]["spec"]
-    ranker = by_name(captured, "ranker-isvc").inputs["spec"]["predictor"]
-    assert embedder["priorityClassName"] == ranker["priorityClassName"] == f"recs-{env}-serving"
+    for ep in ex.endpoints:
+        if ep.kserve:
+            pod = by_name(captured, f"{ep.name}-isvc").inputs["spec"]["predictor"]
+        else:
+            pod = by_name(captured, f"{ep.name}-deployment").inputs["spec"]["template"]["spec"]
+        assert pod["priorityClassName"] == serving_class, ep.name
     runtimes = [
         r
         for r in captured.resources
@@ -126,4 +130,4 @@ def test_serving_outranks_training_in_the_example(programs: dict[str, Captured],
     ]
     assert runtimes, "the training runtimes carry the training priority"
     for runtime in runtimes:
-        assert f'"priorityClassName": "recs-{env}-train-training"' in json.dumps(runtime.inputs), runtime.name
+        assert f'"priorityClassName": "{training_class}"' in json.dumps(runtime.inputs), runtime.name

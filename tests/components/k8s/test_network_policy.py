@@ -7,10 +7,12 @@ from typing import Any
 import pytest
 
 from mlplatform.plan.engine import Captured
-from mlplatform.spec.cluster import KServe, Prometheus
+from mlplatform.spec.cluster import KServe, PodIdentity, Prometheus
 from mlplatform.spec.feature_store import FeatureStore
 from mlplatform.spec.model_endpoint import ModelEndpoint, ServingMetrics
 from mlplatform.spec.monitoring import MonitoringStack
+from tests.components.k8s import manifests
+from tests.components.k8s.conftest import STACKS, example
 from tests.components.k8s.helpers import by_name, cluster, platform, run_k8s
 
 DNS = {
@@ -26,12 +28,21 @@ HTTPS = {
     "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.169.254/32"]}}, {"ipBlock": {"cidr": "::/0"}}],
     "ports": [{"protocol": "TCP", "port": 443}],
 }
+# The EKS Pod Identity agent answers on the node's link-local address, port 80 (EKS User Guide).
+POD_IDENTITY_AGENT = {
+    "to": [{"ipBlock": {"cidr": "169.254.170.23/32"}}, {"ipBlock": {"cidr": "fd00:ec2::23/128"}}],
+    "ports": [{"protocol": "TCP", "port": 80}],
+}
 STORE = FeatureStore(name="features", target="kubernetes", online_store="redis")
 
 
 def endpoint(**kwargs: Any) -> ModelEndpoint:
     base: dict[str, Any] = {"name": "ranker", "model": "ranker-model", "target": "kubernetes"}
     return ModelEndpoint(**{**base, **kwargs})
+
+
+def tcp(port: int) -> list[dict[str, Any]]:
+    return [{"protocol": "TCP", "port": port}]
 
 
 def peers(rule: dict[str, Any]) -> list[str]:
@@ -112,11 +123,58 @@ def test_raw_deployment_pods_honour_allowed_callers() -> None:
     assert [(peers(r), r["ports"]) for r in ingress] == [(["shop-dev", "api"], [{"protocol": "TCP", "port": 8080}])]
 
 
-@pytest.mark.parametrize("stack", ["recs-dev", "recs-staging", "recs-prod"])
-def test_every_serving_pod_of_the_example_has_restricted_egress(programs: dict[str, Captured], stack: str) -> None:
-    captured = programs[stack]
-    for endpoint_name in ("ranker", "embedder"):
-        spec = by_name(captured, f"{endpoint_name}-netpol").inputs["spec"]
-        assert "Egress" in spec["policyTypes"], endpoint_name
-        assert spec["egress"][:2] == [DNS, HTTPS], endpoint_name
-        assert [r["ports"] for r in spec["egress"][2:]] == [[{"protocol": "TCP", "port": 6379}]]
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_serving_pod_of_the_examples_has_restricted_egress(programs: dict[str, Captured], stack: str) -> None:
+    # Kubernetes "Network Policies": with Egress in policyTypes only the listed destinations are
+    # reachable. Out: DNS, HTTPS (S3, STS), the Pod Identity agent when declared, the Redis stores.
+    ex, captured = example(stack), programs[stack]
+    declared = ex.spec.kubernetes
+    agent = [POD_IDENTITY_AGENT] if isinstance(declared.workload_identity, PodIdentity) else []
+    stores = [s for s in ex.spec.of_kind(FeatureStore) if s.target == "kubernetes" and s.online_store == "redis"]
+    assert stores and ex.endpoints
+    watched = {name for m in ex.spec.of_kind(MonitoringStack) for name in m.endpoints}
+    for ep in ex.endpoints:
+        spec = by_name(captured, f"{ep.name}-netpol").inputs["spec"]
+        assert spec["policyTypes"] == ["Ingress", "Egress"], ep.name
+        assert spec["egress"][: 2 + len(agent)] == [DNS, HTTPS, *agent], ep.name
+        assert [r["ports"] for r in spec["egress"][2 + len(agent) :]] == [tcp(6379)] * len(stores), ep.name
+        # In: the callers on the serving port (Knative's activator and gateway in Serverless mode),
+        # and the declared Prometheus on the metrics port.
+        if not (ep.kserve and declared.kserve.mode == "Serverless"):
+            assert (peers(spec["ingress"][0]), spec["ingress"][0]["ports"]) == (
+                [ex.prefix, *ep.allowed_callers],
+                tcp(ep.port),
+            ), ep.name
+        if ep.name in watched:
+            assert (peers(spec["ingress"][-1]), spec["ingress"][-1]["ports"]) == (
+                [declared.prometheus.namespace],
+                tcp(ep.metrics.port),
+            ), ep.name
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_serving_and_feature_pod_of_the_examples_is_selected_by_an_egress_policy(
+    programs: dict[str, Captured], stack: str
+) -> None:
+    # Kubernetes "Network Policies": a pod is isolated for egress once a policy with Egress in
+    # policyTypes selects it; each rule then names its destinations and ports (a rule without
+    # `to` or `ports` would allow every destination or port).
+    ex, captured = example(stack), programs[stack]
+    rendered = [manifests.render(r) for r in captured.resources if manifests.is_kubernetes_object(r)]
+    policies = [m for m in rendered if m["kind"] == "NetworkPolicy" and m["metadata"]["namespace"] == ex.prefix]
+    pods = {}
+    for m in rendered:
+        if m["metadata"].get("namespace") != ex.prefix:
+            continue
+        if m["kind"] in ("Deployment", "StatefulSet"):
+            pods[f"{m['kind']} {m['metadata']['name']}"] = m["spec"]["template"]["metadata"]["labels"]
+        elif m["kind"] == "InferenceService":
+            pods[f"{m['kind']} {m['metadata']['name']}"] = m["spec"]["predictor"]["labels"]
+    assert len(pods) == len(ex.endpoints) + 1, pods  # the endpoints and Redis
+    for where, labels in pods.items():
+        selecting = [p for p in policies if p["spec"]["podSelector"]["matchLabels"].items() <= labels.items()]
+        egress = [p for p in selecting if "Egress" in p["spec"]["policyTypes"]]
+        assert egress, f"{where}: no NetworkPolicy restricts its egress"
+        for p in egress:
+            for rule in p["spec"].get("egress", []):
+                assert rule.get("to") and rule.get("ports"), f"{where}: {p['metadata']['name']} allows {rule}"

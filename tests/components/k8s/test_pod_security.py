@@ -19,7 +19,7 @@ from mlplatform.spec.model_endpoint import ModelEndpoint, ServingMetrics
 from mlplatform.spec.platform import KubernetesCluster, Platform
 from mlplatform.spec.training_cluster import TrainingCluster
 from tests.components.k8s import manifests
-from tests.components.k8s.conftest import STACKS
+from tests.components.k8s.conftest import STACKS, example
 from tests.components.k8s.helpers import PINNED_MODELS, by_name, cluster, platform, run_k8s
 from tests.components.k8s.pod_security import admitted_pod, pod_specs, restricted_violations
 
@@ -108,31 +108,40 @@ def namespace_levels(captured: Captured) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_pod_of_the_example_is_restricted_but_kserves_storage_initializer(
+def test_every_pod_of_the_examples_is_restricted_but_an_unpatched_storage_initializer(
     programs: dict[str, Captured], stack: str
 ) -> None:
-    captured = programs[stack]
-    kserve = KServe(version="0.15", knative_features=["kubernetes.podspec-priorityclassname"])  # as declared
-    pods = admitted(captured, kserve)
+    # "Pod Security Standards" (restricted), on each pod as admission sees it: with the storage
+    # initializer KServe injects (as the declared ClusterStorageContainer makes it) and the token
+    # volume of the declared workload identity.
+    ex, captured = example(stack), programs[stack]
+    declared = ex.spec.kubernetes
+    kserve = declared.kserve
+    pods = admitted(captured, kserve, pod_identity=isinstance(declared.workload_identity, PodIdentity))
     kinds = sorted({where.split()[0] for where, _ in pods})
     assert {"Deployment", "StatefulSet", "InferenceService"} <= set(kinds), kinds
     for where, pod in pods:
         found = restricted_violations(pod)
-        if where.startswith("InferenceService"):
+        if where.startswith("InferenceService") and not kserve.restricted_storage_initializer:
             assert found and all("initContainer storage-initializer" in v for v in found), (where, found)
         else:
             assert found == [], (where, found)
-    # So every namespace the platform creates enforces baseline, warns and audits restricted, and says why.
+    # So every namespace the platform creates enforces one level (baseline while the storage
+    # initializer breaks restricted, and says why), and warns and audits restricted.
+    level = "restricted" if kserve.restricted_storage_initializer else "baseline"
     levels = namespace_levels(captured)
-    env = stack.removeprefix("recs-")
-    assert levels == {f"recs-{env}": "baseline", f"recs-{env}-train": "baseline"}
+    assert levels == {ex.prefix: level, f"{ex.prefix}-train": level}
     for m in objects(captured):
         if m["kind"] == "Namespace":
             assert m["metadata"]["labels"]["pod-security.kubernetes.io/warn"] == "restricted"
             assert m["metadata"]["labels"]["pod-security.kubernetes.io/audit"] == "restricted"
-    assert captured.outputs["pod_security"]["enforce"] == "baseline"
-    assert "kserve#5373" in captured.outputs["pod_security"]["reason"]
-    assert any("Pod Security: the platform's namespaces enforce 'baseline'" in w for w in captured.warnings)
+    assert captured.outputs["pod_security"]["enforce"] == level
+    if level == "baseline":
+        assert "kserve#5373" in captured.outputs["pod_security"]["reason"]
+        assert any("Pod Security: the platform's namespaces enforce 'baseline'" in w for w in captured.warnings)
+    else:
+        assert captured.outputs["pod_security"]["reason"] is None
+        assert not any("Pod Security" in w for w in captured.warnings)
 
 
 @pytest.mark.parametrize(

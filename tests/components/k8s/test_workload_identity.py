@@ -10,6 +10,7 @@ import pytest
 from mlplatform.plan.engine import Captured
 from mlplatform.spec.cluster import PodIdentity
 from mlplatform.spec.model_endpoint import ModelEndpoint
+from tests.components.k8s.conftest import STACKS, example
 from tests.components.k8s.helpers import ACCOUNT, ISSUER, KEY_ARN, by_name, cluster, platform, run_k8s
 
 PLAIN = ModelEndpoint(name="ranker", model="ranker-model", target="kubernetes")
@@ -142,18 +143,49 @@ def test_an_eks_cluster_of_the_blueprint_gives_its_oidc_provider() -> None:
     assert statement["Condition"]["StringEquals"][f"{ISSUER}:sub"] == "system:serviceaccount:shop-dev:shop-dev-ranker"
 
 
-@pytest.mark.parametrize("stack", ["recs-dev", "recs-staging", "recs-prod"])
-def test_every_pod_of_the_example_that_reads_the_registry_has_a_role_scoped_to_its_model(
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_pod_of_the_examples_that_reads_the_registry_has_a_role_scoped_to_its_model(
     programs: dict[str, Captured], stack: str
 ) -> None:
-    captured = programs[stack]
-    env = stack.removeprefix("recs-")
-    for endpoint, model in (("ranker", "recs-ranker"), ("embedder", "recs-embedder")):
-        sa = by_name(captured, f"{endpoint}-sa").inputs["metadata"]
-        role_arn = sa["annotations"]["eks.amazonaws.com/role-arn"]
-        assert role_arn == f"arn:aws:iam::{ACCOUNT}:role/recs-{env}-{endpoint}-model-reader"
-        trust = policy(captured, f"{endpoint}-model-reader", "assumeRolePolicy")["Statement"][0]
-        (sub,) = [v for k, v in trust["Condition"]["StringEquals"].items() if k.endswith(":sub")]
-        assert sub == f"system:serviceaccount:recs-{env}:{sa['name']}"
-        read = statements(policy(captured, f"{endpoint}-model-read", "policy"))["ReadModelVersions"]
-        assert read["Resource"] == f"arn:aws:s3:::recs-{env}-model-registry-{ACCOUNT}/models/{model}/*"
+    # EKS User Guide: "IAM roles for service accounts" (trust on the cluster's OIDC provider, sub =
+    # the ServiceAccount) and "EKS Pod Identity" (a PodIdentityAssociation binds the role to the
+    # ServiceAccount); the pod runs as that ServiceAccount, the role reads only its model's prefix.
+    ex, captured = example(stack), programs[stack]
+    identity = ex.spec.kubernetes.workload_identity
+    registry = f"arn:aws:s3:::{ex.prefix}-model-registry-{ACCOUNT}"
+    for ep in ex.endpoints:
+        sa = by_name(captured, f"{ep.name}-sa").inputs["metadata"]
+        role = f"arn:aws:iam::{ACCOUNT}:role/{ex.prefix}-{ep.name}-model-reader"
+        if ep.kserve:
+            pod = by_name(captured, f"{ep.name}-isvc").inputs["spec"]["predictor"]
+        else:
+            pod = by_name(captured, f"{ep.name}-deployment").inputs["spec"]["template"]["spec"]
+        assert pod["serviceAccountName"] == sa["name"] == f"{ex.prefix}-{ep.name}", ep.name
+        trust = policy(captured, f"{ep.name}-model-reader", "assumeRolePolicy")["Statement"][0]
+        if isinstance(identity, PodIdentity):
+            association = by_name(captured, f"{ep.name}-pod-identity").inputs
+            assert (association["clusterName"], association["namespace"], association["serviceAccount"]) == (
+                identity.cluster_name,
+                sa["namespace"],
+                sa["name"],
+            )
+            assert association["roleArn"] == role
+            assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+            assert trust["Condition"]["ArnEquals"]["aws:SourceArn"].endswith(f":cluster/{identity.cluster_name}")
+        else:
+            assert sa["annotations"]["eks.amazonaws.com/role-arn"] == role
+            (sub,) = [v for k, v in trust["Condition"]["StringEquals"].items() if k.endswith(":sub")]
+            assert sub == f"system:serviceaccount:{sa['namespace']}:{sa['name']}"
+        found = statements(policy(captured, f"{ep.name}-model-read", "policy"))
+        assert sorted(found) == sorted(
+            ["ReadModelVersions", "DecryptThroughS3", *(["FindModelVersions"] if ep.kserve else [])]
+        )
+        assert found["ReadModelVersions"]["Resource"] == f"{registry}/models/{ep.model}/*"
+        assert found["DecryptThroughS3"]["Condition"]["StringEquals"] == {
+            "kms:ViaService": f"s3.{ex.spec.region}.amazonaws.com",
+            "kms:EncryptionContext:aws:s3:arn": registry,
+        }
+        if ep.kserve:
+            assert found["FindModelVersions"]["Condition"] == {
+                "StringLikeIfExists": {"s3:prefix": [f"models/{ep.model}/*"]}
+            }

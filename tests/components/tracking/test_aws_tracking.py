@@ -148,3 +148,18 @@ def test_wandb_key_comes_from_secrets_manager_by_reference_readable_by_the_jobs_
     assert external["spec"]["target"]["name"] == "wandb-wandb"
     text = json.dumps([res.inputs for res in r.all])
     assert 'WANDB_API_KEY", "value"' not in text
+
+
+def test_training_runtimes_carry_the_tracking_uri_and_wait_for_the_server(stacks: dict[str, Captured]) -> None:
+    """The Trainer's runtime pod template is what every TrainJob on it starts from; the variables are
+    the ones `train_tracking_env` reports, and the runtime names the server's ARN, so it waits for it."""
+    r = Resources(stacks["prod"])
+    runtimes = r.of_type("kubernetes:trainer.kubeflow.org/v1alpha1:TrainingRuntime")
+    assert len(runtimes) == 2
+    for runtime in runtimes:
+        job = runtime.inputs["spec"]["template"]["spec"]["replicatedJobs"][0]
+        env = job["template"]["spec"]["template"]["spec"]["containers"][0]["env"]
+        assert env == [{"name": "HOME", "value": "/tmp"}, *stacks["prod"].outputs["train_tracking_env"]]
+        uri = next(e["value"] for e in env if e["name"] == "MLFLOW_TRACKING_URI")
+        assert uri == "arn:aws:sagemaker:us-east-1:123456789012:mlflow-tracking-server/fraud-prod-tracking"
+        assert "tracking-server" in {r.by_urn[u].name for u in runtime.dependencies}

@@ -191,6 +191,12 @@ def test_training_jobs_get_the_uri_and_the_login_by_reference(recs: dict[str, Ca
     ]
     login = prod.named("tracking-auth-train").inputs["metadata"]
     assert (login["name"], login["namespace"]) == ("tracking-mlflow-auth", "recs-prod-train")
+    # The Trainer's runtimes carry the same variables: every TrainJob on them gets them.
+    runtimes = prod.of_type("kubernetes:trainer.kubeflow.org/v1alpha1:TrainingRuntime")
+    assert len(runtimes) == 2
+    for runtime in runtimes:
+        job = runtime.inputs["spec"]["template"]["spec"]["replicatedJobs"][0]
+        assert job["template"]["spec"]["template"]["spec"]["containers"][0]["env"][1:] == env
 
 
 def _leaves(values: Any, defaults: Any, schema: dict[str, Any], path: str = "") -> list[str]:
