@@ -4,6 +4,7 @@ The cluster comes from the stack config (mlplatform:kubeContext); what it runs i
 """
 
 from mlplatform import (
+    DeclaredKarpenter,
     ExperimentTracker,
     FeatureStore,
     FeatureView,
@@ -14,12 +15,14 @@ from mlplatform import (
     ModelEndpoint,
     MonitoringStack,
     Network,
+    NodePool,
     Platform,
     Prometheus,
     Quota,
     ServingMetrics,
     Smtp,
     TrainingCluster,
+    TrainingEquipment,
     per_env,
 )
 
@@ -35,6 +38,18 @@ platform = Platform(
     kubernetes=KubernetesCluster(
         # KServe 0.15 on Knative with Istio; config-features enables priorityClassName for serving pods.
         kserve=KServe(version="0.15", mode="Serverless", knative_features=["kubernetes.podspec-priorityclassname"]),
+        # Karpenter runs on each cluster (its getting-started setup: node role, subnets and security
+        # groups tagged karpenter.sh/discovery=<cluster>); the platform installs the rest for training.
+        training=TrainingEquipment(
+            karpenter=DeclaredKarpenter(
+                node_role=per_env(
+                    dev="KarpenterNodeRole-recs-dev",
+                    staging="KarpenterNodeRole-recs-staging",
+                    prod="KarpenterNodeRole-recs-prod",
+                ),
+                discovery_tag=per_env(dev="recs-dev", staging="recs-staging", prod="recs-prod"),
+            )
+        ),
         # kube-prometheus-stack, Helm release "kube-prometheus-stack" in "monitoring"; mail through the
         # company relay, which accepts the cluster's mail without a login.
         prometheus=Prometheus(
@@ -67,6 +82,18 @@ platform = Platform(
         TrainingCluster(
             name="train",
             target="kubernetes",
+            # Nodes from zero, launched by the cluster's Karpenter for pending training pods.
+            node_pools=[
+                NodePool(name="cpu", instance_type="m6i.2xlarge", min_nodes=0, max_nodes=per_env(dev=2, default=6)),
+                NodePool(
+                    name="gpu",
+                    instance_type="g5.2xlarge",
+                    gpu=True,
+                    min_nodes=0,
+                    max_nodes=per_env(dev=1, default=8),
+                    spot=per_env(dev=True, default=False),
+                )
+            ],
             quota=Quota(gpus=per_env(dev=1, default=8), cpu=per_env(dev=16, default=96), memory_gb=384),
         ),
         ModelEndpoint(

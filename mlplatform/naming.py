@@ -183,6 +183,10 @@ class Names:
         """Alarm on training pods that failed in a TrainingCluster's namespace."""
         return f"{self.prefix}-{cluster}-failed-pods"
 
+    def training_queue_alarm(self, cluster: str) -> str:
+        """Alarm on workloads that wait too long in a TrainingCluster's Kueue ClusterQueue."""
+        return f"{self.prefix}-{cluster}-queue-pending"
+
     def monitor_alert_rule(self, endpoint: str, outcome: str) -> str:
         """EventBridge rule on Model Monitor executions of an endpoint ('violations', 'failed')."""
         return f"{self.prefix}-{endpoint}-monitor-{outcome}"

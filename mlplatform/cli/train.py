@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from mlplatform.cli.output import fail, out, user_errors
+
+CPU = re.compile(r"^(\d+(?:\.\d+)?)(m?)$")
+MEMORY = re.compile(r"^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$")
+MEMORY_UNITS = {None: 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+
+
+def cores(value: str) -> float | None:
+    """A Kubernetes CPU quantity (4, 1.5, 500m) in cores; None if it is not one."""
+    found = CPU.match(value)
+    return None if found is None else float(found[1]) / (1000 if found[2] else 1)
+
+
+def gib(value: str) -> float | None:
+    """A Kubernetes memory quantity (16Gi, 512Mi, 8G) in GiB; None if it is not one."""
+    found = MEMORY.match(value)
+    return None if found is None else float(found[1]) * MEMORY_UNITS[found[2]] / 2**30
+
 
 train_app = typer.Typer(help="Training jobs on a TrainingCluster (Kubeflow Trainer, queued by Kueue).")
 
@@ -63,6 +81,23 @@ def render(
             f"{nodes} nodes x {gpus} GPUs exceeds TrainingCluster '{spec.name}' quota of {spec.quota.gpus} GPUs "
             f"in {env}; the job would never be admitted"
         )
+    node_cpu, node_memory = cpu or defaults.cpu, memory or defaults.memory
+    wanted = {
+        "cpu": (cores(node_cpu), node_cpu, spec.quota.cpu, ""),
+        "memory": (gib(node_memory), node_memory, spec.quota.memory_gb, "Gi"),
+    }
+    for what, (amount, given, total, unit) in wanted.items():
+        if amount is None or amount <= 0:
+            example = "4 or 500m" if what == "cpu" else "16Gi or 512Mi"
+            fail(f"--{what} '{given}' is not a Kubernetes {what} quantity (e.g. {example})")
+            continue
+        # The namespace's LimitRange refuses a container above the quota; Kueue never admits a
+        # job whose nodes together ask for more than the ClusterQueue's nominal quota.
+        if amount * nodes > total:
+            fail(
+                f"{nodes} nodes x {given} {what} exceeds TrainingCluster '{spec.name}' quota of {total}{unit} {what} "
+                f"in {env}; the job would never be admitted"
+            )
     namespace = naming.Names(platform.name, env).namespace(spec.name)
     job = training_runtimes.train_job(
         name=name,
@@ -71,7 +106,7 @@ def render(
         image=image,
         command=command,
         nodes=nodes,
-        resources=training_runtimes.NodeResources(cpu or defaults.cpu, memory or defaults.memory, gpus),
+        resources=training_runtimes.NodeResources(node_cpu, node_memory, gpus),
         priority=f"{namespace}-{priority}",
     )
     out.print(yaml.safe_dump(job, sort_keys=False), markup=False, end="")

@@ -40,8 +40,9 @@ class MonitoringStack(SpecModel):
     ] = Field(365, description="CloudWatch log retention. Omitted: 365 days.")
     training_job_alerts: bool = Field(
         True,
-        description="target=aws: alert when a training pod fails in an EKS TrainingCluster's namespace "
-        "(Container Insights). Omitted: on.",
+        description="Alert when a training job fails or workloads wait 30 minutes in a TrainingCluster's "
+        "Kueue queue: target=aws for eks clusters (Container Insights), target=kubernetes for kubernetes "
+        "ones (PrometheusRule). Omitted: on.",
     )
     model_monitor: bool = Field(
         False,

@@ -14,11 +14,12 @@ import pytest
 from mlplatform.blueprint import load
 from mlplatform.components import charts
 from mlplatform.components.aws.karpenter import controller_statements
-from mlplatform.components.k8s import training_queues, training_runtimes
+from mlplatform.components.k8s import common, training_queues, training_runtimes
 from mlplatform.plan.engine import Captured
 from mlplatform.plan.model import PlannedResource
 from tests.components.conftest import ROOT, run_stack
 from tests.components.k8s import manifests
+from tests.components.k8s.test_namespace_policies import admit
 
 STACKS = {"fraud": ("dev", "staging", "prod"), "recs": ("recs-dev", "recs-staging", "recs-prod")}
 BLUEPRINTS = {"fraud": "fraud_detection.py", "recs": "recommender_k8s.py"}
@@ -69,25 +70,30 @@ def test_a_gpu_pod_can_be_scheduled(plans: dict[str, Captured], stack: str) -> N
     assert pod["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == "1"
     assert pod["tolerations"] == [chart_tolerates]
     assert pod["nodeSelector"] == {chart_selects[0]: chart_selects[1]}
+    # Karpenter (docs, NodePool): the GPU pool's nodes carry the taint the pod tolerates and the
+    # label the device plugin selects, and scale from zero up to max_nodes; on the Kubernetes
+    # example they are NodePools of the cluster's declared Karpenter, launched with its node role.
+    pool = next(m for m in of_kind(captured, "NodePool") if m["metadata"]["name"].endswith("-gpu"))
+    template = pool["spec"]["template"]
+    assert template["spec"]["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}]
+    assert template["metadata"]["labels"][chart_selects[0]] == chart_selects[1]
+    assert pool["spec"]["limits"] == {"nodes": "16" if stack == "prod" else "8"}
     if stack == "prod":
-        # Karpenter (docs, NodePool): the GPU pool's nodes carry the taint the pod tolerates and
-        # the label the device plugin selects, and scale from zero up to max_nodes.
-        pool = next(m for m in of_kind(captured, "NodePool") if m["metadata"]["name"].endswith("-gpu"))
-        template = pool["spec"]["template"]
-        assert template["spec"]["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}]
-        assert template["metadata"]["labels"][chart_selects[0]] == chart_selects[1]
-        assert pool["spec"]["limits"] == {"nodes": "16"}
         assert releases(captured)["karpenter"].inputs["version"] == charts.KARPENTER.version
-        # A taint without a matching toleration would keep the pod off every node.
-        taint = template["spec"]["taints"][0]
-        assert any(t["key"] == taint["key"] and t["effect"] == taint["effect"] for t in pod["tolerations"])
+    else:
+        node_class = next(m for m in of_kind(captured, "EC2NodeClass") if m["metadata"]["name"].endswith("-gpu"))
+        assert node_class["spec"]["role"] == "KarpenterNodeRole-recs-prod"
+        assert node_class["spec"]["subnetSelectorTerms"] == [{"tags": {"karpenter.sh/discovery": "recs-prod"}}]
+    # A taint without a matching toleration would keep the pod off every node.
+    taint = template["spec"]["taints"][0]
+    assert any(t["key"] == taint["key"] and t["effect"] == taint["effect"] for t in pod["tolerations"])
 
 
 @pytest.mark.parametrize("stack", [s for stacks in STACKS.values() for s in stacks])
 def test_every_custom_resource_is_valid_against_the_upstream_crds(plans: dict[str, Captured], stack: str) -> None:
     # The upstream CRDs in shared/crds, closed to unknown fields: the API server would prune them.
     kinds = ("ResourceFlavor", "ClusterQueue", "LocalQueue", "WorkloadPriorityClass", "TrainingRuntime")
-    kinds += ("NodePool", "EC2NodeClass") if not stack.startswith("recs") else ()
+    kinds += ("NodePool", "EC2NodeClass")
     for kind in kinds:
         found = of_kind(plans[stack], kind)
         assert found, f"{stack}: no {kind}"
@@ -165,6 +171,8 @@ def test_runtimes_are_hardened_and_run_as_the_training_identity(plans: dict[str,
         assert job["name"] == "node"
         assert job["template"]["metadata"]["labels"]["trainer.kubeflow.org/trainjob-ancestor-step"] == "trainer"
         pod = job["template"]["spec"]["template"]["spec"]
+        # Karpenter docs ("Disruption", pod-level controls): nodes under such pods are not disrupted.
+        assert job["template"]["spec"]["template"]["metadata"]["annotations"] == {"karpenter.sh/do-not-disrupt": "true"}
         (container,) = pod["containers"]
         security = container["securityContext"]
         assert security["runAsNonRoot"] and security["readOnlyRootFilesystem"]
@@ -173,6 +181,40 @@ def test_runtimes_are_hardened_and_run_as_the_training_identity(plans: dict[str,
         assert {v["name"] for v in pod["volumes"]} == {"tmp", "dshm"}
         assert pod["priorityClassName"].endswith("train") or pod["priorityClassName"].endswith("-training")
         assert pod["serviceAccountName"] in ("train-jobs", f"recs-{_env(stack)}-train-jobs")
+
+
+@pytest.mark.parametrize("stack", ["prod", "recs-prod"])
+def test_runtime_pods_and_rendered_jobs_pass_the_namespace_limits_below_serving(
+    plans: dict[str, Captured], stack: str
+) -> None:
+    # Kubernetes "Limit Ranges" (LimitRanger defaulting and validation, emulated in
+    # test_namespace_policies.admit) and "Pod Priority and Preemption": the runtimes' nodes, a TrainJob
+    # with the CLI's defaults and an ordinary requests-only container are admitted in the training
+    # namespace; the training PriorityClass is below the serving one and never preempts.
+    captured = plans[stack]
+    (limits,) = [r for r in captured.resources if r.type == "kubernetes:core/v1:LimitRange"]  # the training namespace's
+    (item,) = limits.inputs["spec"]["limits"]
+    defaults = training_runtimes.GPU_DEFAULTS.as_resources()
+    ordinary = {"requests": {"cpu": "8", "memory": "32Gi"}}
+    for runtime in of_kind(captured, "TrainingRuntime"):
+        job = runtime["spec"]["template"]["spec"]["replicatedJobs"][0]
+        (container,) = job["template"]["spec"]["template"]["spec"]["containers"]
+        for resources in (container["resources"], defaults, ordinary):
+            plain = {k: {r: v for r, v in q.items() if r != "nvidia.com/gpu"} for k, q in resources.items()}
+            ok, why, _ = admit(plain, item)
+            assert ok, (runtime["metadata"]["name"], why)
+    classes = {
+        r.inputs["metadata"]["name"]: r.inputs
+        for r in captured.resources
+        if r.type == "kubernetes:scheduling.k8s.io/v1:PriorityClass"
+    }
+    pod = of_kind(captured, "TrainingRuntime")[0]["spec"]["template"]["spec"]["replicatedJobs"][0]
+    training = classes[pod["template"]["spec"]["template"]["spec"]["priorityClassName"]]
+    assert (training["value"], training["preemptionPolicy"]) == (common.TRAINING_PRIORITY, "Never")
+    assert common.TRAINING_PRIORITY < common.SERVING_PRIORITY
+    serving = [c for name, c in classes.items() if name.endswith("-serving")]
+    assert all(c["value"] == common.SERVING_PRIORITY for c in serving)
+    assert bool(serving) == stack.startswith("recs")  # the AWS example serves on SageMaker, not in the cluster
 
 
 @pytest.mark.parametrize("stack", ["prod", "recs-prod"])

@@ -42,3 +42,29 @@ def test_rejects_an_unpinned_image_and_an_impossible_job() -> None:
     assert result.stderr.strip() == (
         "3 nodes x 1 GPUs exceeds TrainingCluster 'train' quota of 2 GPUs in dev; the job would never be admitted"
     )
+
+
+def test_rejects_resources_that_are_no_quantity_or_never_fit_the_quota() -> None:
+    # Kueue admits a workload only within the ClusterQueue's nominal quota (the blueprint's Quota:
+    # 128 CPUs, 512Gi in every fraud environment), and the LimitRange refuses a container above it.
+    base = ["train", "render", FRAUD, "--env", "prod", "--image", "repo/img:1.0"]
+    result = CliRunner().invoke(app, [*base, "--cpu", "four", "--", "python"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "--cpu 'four' is not a Kubernetes cpu quantity (e.g. 4 or 500m)"
+    result = CliRunner().invoke(app, [*base, "--memory", "16GB", "--", "python"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "--memory '16GB' is not a Kubernetes memory quantity (e.g. 16Gi or 512Mi)"
+    result = CliRunner().invoke(app, [*base, "--nodes", "3", "--cpu", "48", "--", "python"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "3 nodes x 48 cpu exceeds TrainingCluster 'train' quota of 128 cpu in prod; the job would never be admitted"
+    )
+    result = CliRunner().invoke(app, [*base, "--nodes", "2", "--memory", "300Gi", "--", "python"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "2 nodes x 300Gi memory exceeds TrainingCluster 'train' quota of 512Gi memory in prod; "
+        "the job would never be admitted"
+    )
+    result = CliRunner().invoke(app, [*base, "--nodes", "2", "--cpu", "1500m", "--memory", "262144Mi", "--", "python"])
+    assert result.exit_code == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["spec"]["trainer"]["resourcesPerNode"]["requests"]["memory"] == "262144Mi"

@@ -247,7 +247,7 @@ def build(ctx: ProgramContext) -> None:
                 ],
                 # Clusters the platform creates run Container Insights (cluster_observability.py).
                 training=[
-                    WatchedTraining(c.spec.name, c.cluster.name, c.namespace_name)
+                    WatchedTraining(c.spec.name, c.cluster.name, c.namespace_name, c.queues.cluster_queue_name)
                     for c in shared["training_clusters"].values()
                     if c.cluster is not None
                 ]

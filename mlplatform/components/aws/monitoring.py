@@ -2,7 +2,8 @@
 
 An SNS topic (KMS) with the spec's email and HTTPS subscriptions; five CloudWatch alarms per
 watched endpoint, named `naming.Names.alarm(endpoint, metric)`; an alarm on failed training pods
-in each EKS training namespace (Container Insights); and the platform's dashboard. It is built
+in each EKS training namespace (Container Insights), one on workloads waiting too long in its Kueue
+queue (Container Insights Prometheus metrics); and the platform's dashboard. It is built
 before the endpoints, which name its alarms in their auto-rollback configuration. After them,
 `watch_data_quality` adds a Model Monitor schedule (model_monitor.py) where the blueprint asks
 for one and the promoted version has a baseline.
@@ -18,9 +19,13 @@ import pulumi_aws as aws
 
 from mlplatform import naming
 from mlplatform.components.aws import policies
+from mlplatform.components.aws.cluster_observability import PENDING_METRIC, PROMETHEUS_NAMESPACE
 from mlplatform.components.aws.model_endpoint import VARIANT, NetworkPlacement
 from mlplatform.components.aws.model_monitor import DataQualityArgs, data_quality_monitor
 from mlplatform.spec.monitoring import MonitoringStack as MonitoringSpec
+
+# Five-minute periods a training queue may hold waiting workloads before the alarm fires.
+PENDING_PERIODS = 6
 
 
 @dataclass
@@ -37,6 +42,7 @@ class WatchedTraining:
     cluster: str  # spec name
     cluster_name: pulumi.Input[str]  # the EKS cluster's name
     namespace: str
+    cluster_queue: str | None = None  # its Kueue ClusterQueue; omitted: no queue alarm
 
 
 @dataclass
@@ -122,6 +128,8 @@ class MonitoringStack(pulumi.ComponentResource):
         if spec.training_job_alerts:
             for training in a.training:
                 self._training_failures(name, training)
+                if training.cluster_queue:
+                    self._training_queue(name, training, training.cluster_queue)
         if a.dashboard:
             self._dashboard(name)
         self.monitors: dict[str, aws.sagemaker.MonitoringSchedule] = {}
@@ -310,6 +318,37 @@ class MonitoringStack(pulumi.ComponentResource):
                 )
             ],
             evaluation_periods=1,
+            threshold=0,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=actions,
+            ok_actions=actions,
+            tags=a.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _training_queue(self, name: str, training: WatchedTraining, cluster_queue: str) -> None:
+        """Workloads pending in the cluster's Kueue ClusterQueue for PENDING_PERIODS five-minute
+        periods in a row: Kueue's kueue_pending_workloads gauge, which the cluster's CloudWatch
+        agent imports as a Container Insights Prometheus metric (cluster_observability.py)."""
+        n, a = self.args.names, self.args
+        actions = [self.topic.arn]
+        alarm_name = n.training_queue_alarm(training.cluster)
+        self.alarms[alarm_name] = aws.cloudwatch.MetricAlarm(
+            f"{name}-{training.cluster}-queue-pending",
+            name=alarm_name,
+            alarm_description=(
+                f"Training workloads have waited {PENDING_PERIODS * 5} minutes in Kueue queue {cluster_queue} "
+                f"of {training.cluster}: its quota is used up or a job asks for more than it grants"
+            ),
+            namespace=PROMETHEUS_NAMESPACE,
+            metric_name=PENDING_METRIC,
+            dimensions={"ClusterName": training.cluster_name, "cluster_queue": cluster_queue},
+            # The agents of several nodes may report the same gauge: any one above zero counts.
+            statistic="Maximum",
+            period=300,
+            evaluation_periods=PENDING_PERIODS,
+            datapoints_to_alarm=PENDING_PERIODS,
             threshold=0,
             comparison_operator="GreaterThanThreshold",
             treat_missing_data="notBreaching",

@@ -207,6 +207,7 @@ class TrainingCluster(pulumi.ComponentResource):
                 names=n,
                 kms_key_arn=a.kms_key_arn,
                 retention_days=a.log_retention_days,
+                region=a.region,
                 after=[*self.node_groups.values(), *after],
             )
 
@@ -469,7 +470,7 @@ class TrainingCluster(pulumi.ComponentResource):
             f"{name}-priority",
             metadata=meta(name=n.priority_class(spec.name), labels=labels),
             # Below serving, and never preempting: a training pod waits rather than evict anything.
-            value=1000,
+            value=k8s_common.TRAINING_PRIORITY,
             global_default=False,
             preemption_policy="Never",
             description=f"Training jobs of {n.prefix}: queue ahead of best-effort pods, never preempt",

@@ -24,6 +24,7 @@ from mlplatform.components.k8s.mlflow_backing import AwsPlacement, Identity
 from mlplatform.components.k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
 from mlplatform.components.k8s.monitoring_stack import MonitoringStack, MonitoringStackArgs, WatchedEndpoint
 from mlplatform.components.k8s.pod_security import pod_security_level
+from mlplatform.components.k8s.training_alerts import TrainingAlerts, TrainingAlertsArgs, WatchedQueue
 from mlplatform.components.k8s.training_cluster import TrainingCluster, TrainingClusterArgs
 from mlplatform.components.tracking_wiring import JobTarget
 from mlplatform.errors import MlplatformError
@@ -230,6 +231,7 @@ def build(ctx: ProgramContext) -> None:
             spec=c, scope=scope, prometheus=cluster.prometheus, endpoints=watched, smtp_password=_smtp_password(ctx, c)
         )
         built[c.name] = MonitoringStack(c.name, monitoring_args, opts)
+    _training_alerts(ctx, scope, [b for b in built.values() if isinstance(b, TrainingCluster)], opts)
 
     ctx.shared["kubernetes_components"] = built
     for b in built.values():
@@ -239,6 +241,26 @@ def build(ctx: ProgramContext) -> None:
                 pulumi.export(f"{b.store_name}_feast_policies", {op: p.arn for op, p in b.feast_policies.items()})
     pulumi.export("kubernetes_namespace", scope.namespace)
     pulumi.export("pod_security", {"enforce": level, "warn": common.POD_SECURITY_LEVEL, "reason": why})
+
+
+def _training_alerts(
+    ctx: ProgramContext, scope: Scope, trainers: list[TrainingCluster], opts: pulumi.ResourceOptions
+) -> None:
+    """Failed jobs and long queues of the training namespaces alert the first Kubernetes
+    MonitoringStack that asks for training alerts (one set of rules, not one per stack)."""
+    watching = [
+        m
+        for m in ctx.platform.of_kind(MonitoringSpec)
+        if m.target == "kubernetes" and m.training_job_alerts and m.notify
+    ]
+    if not trainers or not watching:
+        return
+    queues = [WatchedQueue(t.spec.name, t.namespace_name, t.queues.cluster_queue_name) for t in trainers]
+    args = TrainingAlertsArgs(
+        scope=scope, prometheus=ctx.platform.kubernetes.prometheus, queues=queues,
+        equipment=ctx.platform.kubernetes.training,
+    )
+    TrainingAlerts(f"{watching[0].name}-training", args, opts)
 
 
 def _promoted(ctx: ProgramContext, c: EndpointSpec) -> bool:

@@ -55,6 +55,7 @@ class TrainingCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: TrainingClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlplatform:k8s:TrainingCluster", name, None, opts)
         spec, scope = args.spec, args.scope
+        self.spec = spec
         ns_name = scope.names.namespace(spec.name)
         self.namespace_name = ns_name
         labels = scope.labels(name=spec.name, instance=ns_name, component="training")

@@ -36,6 +36,7 @@ ANCESTOR_LABEL = "trainer.kubeflow.org/trainjob-ancestor-step"
 # (the image of the upstream torch-distributed runtime of Kubeflow Trainer 2.3.0).
 DEFAULT_IMAGE = "pytorch/pytorch:2.13.0-cuda13.0-cudnn9-runtime"
 SHM_SIZE = "16Gi"
+DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt"
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,14 @@ def runtime_spec(ctx: RuntimeContext, nodes: int) -> dict[str, Any]:
                         "name": NODE,
                         "template": {
                             "metadata": {"labels": {ANCESTOR_LABEL: "trainer"}},
-                            "spec": {"template": {"metadata": {"labels": dict(ctx.labels)}, "spec": pod_spec(ctx)}},
+                            "spec": {
+                                "template": {
+                                    # Karpenter neither consolidates nor drifts a node away under a
+                                    # running training pod (Karpenter docs, "Disruption": pod-level controls).
+                                    "metadata": {"labels": dict(ctx.labels), "annotations": {DO_NOT_DISRUPT: "true"}},
+                                    "spec": pod_spec(ctx),
+                                }
+                            },
                         },
                     }
                 ],

@@ -147,7 +147,7 @@ def test_prod_must_show(prod: Resources) -> None:
     endpoint = _under(prod, "aws:sagemaker/endpoint:Endpoint", me)[0]
     rollback = {a["alarmName"] for a in endpoint.inputs["deploymentConfig"]["autoRollbackConfiguration"]["alarms"]}
     alarms = {a.inputs["name"] for a in _under(prod, "aws:cloudwatch/metricAlarm:MetricAlarm", mon)}
-    assert rollback and rollback <= alarms and len(alarms) == 6  # five per endpoint, one on training pods
+    assert rollback and rollback <= alarms and len(alarms) == 7  # five per endpoint, training pods and queue
     _under(prod, "aws:appautoscaling/target:Target", me)
     _under(prod, "aws:appautoscaling/policy:Policy", me)
     _under(prod, "aws:sns/topic:Topic", mon)

@@ -73,8 +73,15 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 # --- rules --------------------------------------------------------------------------------
-def rule_groups(captured: Captured) -> list[dict[str, Any]]:
-    rules = [r for r in captured.resources if r.type == "kubernetes:monitoring.coreos.com/v1:PrometheusRule"]
+def rule_groups(captured: Captured, component: str = "monitoring") -> list[dict[str, Any]]:
+    """The groups of the one PrometheusRule of `component` (monitoring: the endpoints';
+    training: the training alerts)."""
+    rules = [
+        r
+        for r in captured.resources
+        if r.type == "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
+        and r.inputs["metadata"]["labels"]["app.kubernetes.io/component"] == component
+    ]
     assert len(rules) == 1, [r.name for r in rules]
     groups: list[dict[str, Any]] = rules[0].inputs["spec"]["groups"]
     return groups

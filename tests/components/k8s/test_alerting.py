@@ -242,7 +242,9 @@ def test_every_alert_of_the_example_fires_with_namespace_and_reaches_the_teams_r
     # (kube-prometheus-stack: ruleSelector and serviceMonitorSelector match release: <release>).
     selected = load(ROOT / blueprint).resolve(env).kubernetes.prometheus.selector_labels
     loaded = [r for r in captured.resources if r.type.endswith((":PrometheusRule", ":ServiceMonitor"))]
-    assert len(loaded) == 1 + len(endpoints)
+    component = [r.inputs["metadata"]["labels"]["app.kubernetes.io/component"] for r in loaded]
+    # The MonitoringStack's rule and a monitor per endpoint; the training alerts' rule and monitors.
+    assert sorted(component) == sorted(["monitoring"] * (1 + len(endpoints)) + ["training"] * 3)
     for r in loaded:
         assert selected.items() <= r.inputs["metadata"]["labels"].items(), r.name
 

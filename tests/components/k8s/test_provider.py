@@ -40,6 +40,7 @@ def test_components_parent_their_children_and_wait_for_the_namespace() -> None:
     assert sorted(r.type for r in components.values()) == [
         "mlplatform:k8s:ModelEndpoint",
         "mlplatform:k8s:MonitoringStack",
+        "mlplatform:k8s:TrainingAlerts",
         "mlplatform:k8s:TrainingCluster",
         "mlplatform:k8s:TrainingControllers",
         "mlplatform:k8s:TrainingQueues",
