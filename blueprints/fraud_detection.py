@@ -7,6 +7,7 @@ would create.
 
 from mlplatform import (
     AllAtOnce,
+    ApiAccess,
     Canary,
     EvaluateStep,
     ExperimentTracker,
@@ -28,6 +29,7 @@ from mlplatform import (
     TrainingPipeline,
     TrainStep,
     Triggers,
+    Waiver,
     per_env,
 )
 
@@ -40,6 +42,13 @@ platform = Platform(
     # The External Secrets Operator runs on the training cluster (installed once the cluster exists, before
     # the W&B key is synced: README, experiment tracking).
     kubernetes=KubernetesCluster(external_secrets=True),
+    waivers=[
+        Waiver(
+            rule="MLP-EKS-001",
+            reason="public endpoint admits the deploy runner's CIDRs only (api_access.public_cidrs, MLP-EKS-004)",
+            component="train",
+        )
+    ],
     components=[
         FeatureStore(
             name="features",
@@ -76,6 +85,11 @@ platform = Platform(
                 ),
             ],
             quota=Quota(gpus=per_env(dev=2, prod=16, default=4), cpu=128, memory_gb=512),
+            # `pulumi up` creates Kubernetes objects on the new cluster, from outside the VPC it creates:
+            # the endpoint is public for the deploy runner's addresses only (docs/eks-api-access.md).
+            # Replace 203.0.113.0/24 (a documentation range) with your runner's egress addresses.
+            api_access=ApiAccess(public_cidrs=["203.0.113.0/24"]),
+            opt_out=["private_endpoint"],
         ),
         ModelEndpoint(
             name="scorer",

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mlplatform.spec.declarations import (
         AllAtOnce,
+        ApiAccess,
         Canary,
         DeclaredKarpenter,
         EvaluateStep,
@@ -50,6 +51,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AllAtOnce",
+    "ApiAccess",
     "Canary",
     "DeclaredKarpenter",
     "EvaluateStep",

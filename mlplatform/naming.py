@@ -365,6 +365,18 @@ def artifact_key(model: str, version: str, filename: str) -> str:
     return f"{registry_version_prefix(model, version)}{filename}"
 
 
+# A version's data-quality baseline: Model Monitor's suggest_baseline output (SageMaker Developer
+# Guide, "Create a Baseline"), registered with the version and promoted with it.
+BASELINE_STATISTICS = "statistics.json"
+BASELINE_CONSTRAINTS = "constraints.json"
+BASELINE_FILES = (BASELINE_STATISTICS, BASELINE_CONSTRAINTS)
+
+
+def baseline_prefix(model: str, version: str) -> str:
+    """Where a version's baseline files are, e.g. models/fraud-xgb/7/baseline/."""
+    return f"{registry_version_prefix(model, version)}baseline/"
+
+
 def manifest_key(model: str, version: str) -> str:
     """JSON manifest of a model version (SHA-256, size, metrics, image, git commit, who/when).
     A version exists in an environment when its manifest exists in that registry."""

@@ -59,6 +59,14 @@ def register(
         typer.Option("--image", help="Serving image, pinned by digest (repo@sha256:...). Omitted: the blueprint's."),
     ] = None,
     version: Annotated[str | None, typer.Option("--version", help="Version to register. Omitted: next number.")] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline",
+            help="Folder or s3:// prefix with the version's Model Monitor baseline (statistics.json, "
+            "constraints.json); promoted with it. Omitted: none (no drift monitoring of this version).",
+        ),
+    ] = None,
     as_json: Json = False,
     project_dir: ProjectDir = None,
     aws_profile: AwsProfiles = None,
@@ -67,7 +75,7 @@ def register(
     """Register a model version: upload (or adopt) the artifact, record its manifest and model package."""
     from pathlib import Path
 
-    from mlplatform.promotion.registry import load_metrics
+    from mlplatform.promotion.registry import Submission, load_metrics
     from mlplatform.promotion.registry import register as do_register
 
     if (artifact is None) == (from_mlflow is None):
@@ -84,7 +92,8 @@ def register(
             artifact, lineage = str(resolved.artifact), resolved.lineage.to_json()
             given = {**resolved.lineage.metrics, **given}  # the run's metrics; --metrics adds or overrides
         assert artifact is not None
-        done = do_register(found, model, env, artifact, given, image, version, progress, lineage=lineage)
+        submission = Submission(artifact, given, image, version, lineage, baseline)
+        done = do_register(found, model, env, submission, progress)
     if as_json:
         print_json(done.to_json())
         return
@@ -92,6 +101,8 @@ def register(
     out.print(f"registered {model} {m.version} in {env}: {done.uri}", markup=False)
     out.print(f"  sha256 {m.sha256}, {m.size} bytes, image {m.image}", markup=False)
     out.print(f"  model package {m.model_package_arn}; by {m.registered_by}", markup=False)
+    if done.baseline:
+        out.print(f"  baseline {done.baseline} (statistics.json, constraints.json)", markup=False)
 
 
 def _interrupted_register(model: str, env: str, version: str | None) -> None:
@@ -254,11 +265,14 @@ def _show_plan(o: Outcome, apply: bool, dry_run: bool, console: Any) -> None:
         f"    sha256 {o.sha256}",
         f"  image {o.image}",
     ]
+    if o.baseline:
+        lines.append(f"  baseline {o.baseline} (statistics.json, constraints.json)")
     if o.approval:
         lines.append(f"  approved in {o.approval['env']} by {o.approval['by']} (ledger entry {o.approval['seq']})")
     lines.append(f"  gates passed: {', '.join(o.gates)}")
     lines.append(f"  by {o.by} ({o.identity})")
-    steps = (["copy the artifact server-side"] if o.action == "promote" else []) + [
+    copy = "copy the artifact and its baseline" if o.baseline else "copy the artifact server-side"
+    steps = ([copy] if o.action == "promote" else []) + [
         f"set {o.model} to {o.version} in the stack file",
         f"record it in the {o.env} ledger",
     ]

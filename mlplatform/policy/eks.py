@@ -42,3 +42,17 @@ def control_plane_logging(cluster: PlannedResource, ctx: Context) -> list[str]:
         f"cluster '{display_name(cluster)}' does not log {', '.join(missing)}: set enabled_cluster_log_types to "
         f"{', '.join(LOG_TYPES)} (TrainingCluster opt_out 'control_plane_logging' turns this off)"
     ]
+
+
+@rule("MLP-EKS-004", "error", [CLUSTER], "A public API endpoint admits declared CIDRs only", checkov="CKV_AWS_38")
+def public_endpoint_cidrs(cluster: PlannedResource, ctx: Context) -> list[str]:
+    # EKS opens a public endpoint to 0.0.0.0/0 when publicAccessCidrs is not set.
+    if dig(cluster.inputs, "vpcConfig", "endpointPublicAccess") is False:
+        return []
+    cidrs = [str(c) for c in as_list(dig(cluster.inputs, "vpcConfig", "publicAccessCidrs"))]
+    if cidrs and not any(c.endswith("/0") for c in cidrs):
+        return []
+    return [
+        f"cluster '{display_name(cluster)}' API endpoint is public to every address: set vpc_config "
+        "public_access_cidrs to the deploy runner's addresses (TrainingCluster api_access.public_cidrs)"
+    ]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mlplatform import naming
-from mlplatform.promotion import artifacts
+from mlplatform.promotion import artifacts, baselines
 from mlplatform.promotion import manifest as manifests
 from mlplatform.promotion.aws import Aws, aws_errors
 from mlplatform.promotion.errors import PromotionError
@@ -107,7 +107,16 @@ def check_artifact(aws: Aws, model: str, version: str) -> tuple[Manifest | None,
         artifacts.verify(aws.s3, aws.registry_bucket, found.key, found.digest, f"{aws.env.name}: {model} {version}")
     except PromotionError as exc:
         return found, [f"checksum gate: {exc}"]
-    return found, []
+    failures = []
+    for name, digest in sorted((found.baseline or {}).items()):
+        stored = baselines.fetch(aws, aws.registry_bucket, model, version, name)
+        if stored != digest:
+            what = "is missing" if stored is None else f"has SHA-256 {stored}"
+            failures.append(
+                f"checksum gate: {aws.env.name}: {model} {version}'s baseline {name} {what}, not the {digest} its "
+                "manifest records"
+            )
+    return found, failures
 
 
 def alarm_names(aws: Aws, model: str) -> list[str]:

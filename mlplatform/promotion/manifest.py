@@ -58,6 +58,7 @@ class Manifest:
     promoted_at: str | None = None
     model_package_arn: str | None = None
     lineage: dict[str, Any] | None = None  # register --from-mlflow: run, experiment, params, metrics, commit
+    baseline: dict[str, str] | None = None  # register --baseline: SHA-256 of statistics.json, constraints.json
     schema: int = SCHEMA
 
     @property
@@ -66,7 +67,7 @@ class Manifest:
 
     def same_version(self, other: Manifest) -> bool:
         """Whether two manifests describe the same bytes and image (provenance fields may differ)."""
-        fields = ("model", "version", "filename", "sha256", "size", "part_size", "part_sha256", "image")
+        fields = ("model", "version", "filename", "sha256", "size", "part_size", "part_sha256", "image", "baseline")
         return all(getattr(self, f) == getattr(other, f) for f in fields)
 
     @property

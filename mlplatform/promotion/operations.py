@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mlplatform.promotion import approvals, artifacts, gates, lock, packages, stackfile, transfer
+from mlplatform.promotion import approvals, artifacts, baselines, gates, lock, packages, stackfile, transfer
 from mlplatform.promotion import manifest as manifests
 from mlplatform.promotion.aws import Aws
 from mlplatform.promotion.checkpoints import checkpoint
@@ -55,6 +55,7 @@ class Outcome:
     uri: str | None = None
     sha256: str | None = None
     image: str | None = None
+    baseline: str | None = None  # the s3:// prefix of the version's baseline in the target, if it has one
     stack_file: str | None = None
     production: bool = False
     by: str | None = None
@@ -166,6 +167,8 @@ def plan_promotion(
             outcome.previous_version = _stack_version(dst, model)
             held.check()
             _copy_into(src_aws, dst_aws, current, progress)
+            if current.baseline:
+                baselines.copy(src_aws, dst_aws, model, version, current.baseline)
             journal.changed.append(f"the artifact was copied to {outcome.uri} (deployments do not see it yet)")
             journal.rerun = f"Run `mlplatform promote {model} --from {source} --to {target} --version {version}` again"
             target_manifest = replace(current, promoted_from=source, promoted_at=now())
@@ -209,6 +212,8 @@ def _fill(
     outcome.gates = report.passed
     outcome.uri = manifest.uri(aws.registry_bucket)
     outcome.sha256, outcome.image = manifest.sha256, manifest.image
+    has_baseline = bool(manifest.baseline)
+    outcome.baseline = baselines.uri(aws.registry_bucket, manifest.model, manifest.version) if has_baseline else None
     outcome.approval = decision.reference if decision else None
 
 
@@ -281,7 +286,9 @@ def _record(
         entry, uri=uri, sha256=manifest.sha256, image=manifest.image, identity=who.arn, lineage=manifest.lineage
     )
     checkpoint("before-stack-file")
-    promoted = PromotedModel(entry.version, uri, manifest.sha256, manifest.image)
+    # The baseline of this version, or none: another version's baseline must not stay behind.
+    baseline = baselines.uri(aws.registry_bucket, manifest.model, manifest.version) if manifest.baseline else None
+    promoted = PromotedModel(entry.version, uri, manifest.sha256, manifest.image, baseline)
     old = stackfile.update(env.stack_path, entry.model, promoted)
     try:
         checkpoint("before-ledger")

@@ -164,7 +164,8 @@ def register(args: argparse.Namespace, variables: dict[str, str]) -> registry.Re
         "ran_in": variables.get("MLPLATFORM_RAN_IN", env.name),
     }
     metrics = registry.load_metrics(Path(args.metrics))
-    return registry.register_in(env, args.model, args.artifact, metrics, args.image, lineage=lineage)
+    submission = registry.Submission(args.artifact, metrics, args.image, lineage=lineage)
+    return registry.register_in(env, args.model, submission)
 
 
 def main(argv: Sequence[str] | None = None, variables: dict[str, str] | None = None) -> int:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import math
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mlplatform import naming
-from mlplatform.promotion import artifacts, packages, transfer
+from mlplatform.promotion import artifacts, baselines, packages, transfer
 from mlplatform.promotion import manifest as manifests
 from mlplatform.promotion.aws import Aws, aws_errors, error_code
 from mlplatform.promotion.common import ProgressFactory, no_progress
@@ -26,11 +26,26 @@ from mlplatform.promotion.manifest import Manifest
 from mlplatform.promotion.project import Environment, Project
 
 
+@dataclass(frozen=True)
+class Submission:
+    """What a registration brings: the artifact (a local file or an s3:// object), its metrics and
+    serving image; optionally the version number, its lineage and its data-quality baseline (a
+    folder or s3:// prefix holding statistics.json and constraints.json)."""
+
+    artifact: str
+    metrics: dict[str, float] = field(default_factory=dict)
+    image: str | None = None
+    version: str | None = None
+    lineage: dict[str, Any] | None = None
+    baseline: str | None = None
+
+
 @dataclass
 class Registered:
     manifest: Manifest
     uri: str
     env: str
+    baseline: str | None = None  # the s3:// prefix of its baseline files
 
     def to_json(self) -> dict[str, Any]:
         m = self.manifest
@@ -48,6 +63,7 @@ class Registered:
             "registered_by": m.registered_by,
             "registered_at": m.registered_at,
             "lineage": m.lineage,
+            "baseline": self.baseline,
         }
 
 
@@ -88,40 +104,28 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
 
 
 def register(
-    project: Project,
-    model: str,
-    env_name: str,
-    artifact: str,
-    metrics: dict[str, float],
-    image: str | None,
-    version: str | None = None,
-    progress: ProgressFactory = no_progress,
-    lineage: dict[str, Any] | None = None,
+    project: Project, model: str, env_name: str, submission: Submission, progress: ProgressFactory = no_progress
 ) -> Registered:
-    env = project.environment(model, env_name)
-    return register_in(env, model, artifact, metrics, image, version, progress, lineage, project.root)
+    return register_in(project.environment(model, env_name), model, submission, progress, project.root)
 
 
 def register_in(
     env: Environment,
     model: str,
-    artifact: str,
-    metrics: dict[str, float],
-    image: str | None,
-    version: str | None = None,
+    submission: Submission,
     progress: ProgressFactory = no_progress,
-    lineage: dict[str, Any] | None = None,
     root: Path | None = None,
 ) -> Registered:
     """`register` in an environment already resolved (a pipeline's registration step has no
     project folder around it); `root` is the git checkout whose commit is recorded."""
+    artifact, metrics, lineage = submission.artifact, submission.metrics, submission.lineage
     env_name = env.name
     if env.is_production:
         raise PromotionError(
             f"{env_name} is production: versions enter it only by promotion, with its gates and approval; "
             f"register into {env.order[0]} and promote"
         )
-    image = image or next((e.image for e in env.endpoints_of(model) if e.image), None)
+    image = submission.image or next((e.image for e in env.endpoints_of(model) if e.image), None)
     if not image:
         raise PromotionError(
             f"{model}: no serving image: pass --image URI (the blueprint's endpoint for {model} sets none)"
@@ -145,7 +149,8 @@ def register_in(
         filename = path.name
         with path.open("rb") as handle, progress(f"hashing {filename}", path.stat().st_size) as advance:
             digest = artifacts.hash_stream(handle, path.stat().st_size, part, advance)
-    version = _claim(aws, model, version)
+    baseline = baselines.read(submission.baseline, aws) if submission.baseline else None
+    version = _claim(aws, model, submission.version)
     manifest = Manifest(
         model=model,
         version=version,
@@ -162,6 +167,7 @@ def register_in(
         registered_in=env.name,
         source_uri=(lineage or {}).get("source") or (artifact if adopt else str(Path(artifact).resolve())),
         lineage=lineage,
+        baseline=baselines.digests(baseline) if baseline else None,
     )
     what = f"{env.name}: registering {model} {version}"
     args = (bucket, manifest.key, digest.size, digest.part_size, aws.encryption_args())
@@ -171,6 +177,8 @@ def register_in(
         else:
             transfer.upload(aws.s3, artifact, *args, advance, what)
     artifacts.verify(aws.s3, bucket, manifest.key, digest, what)
+    if baseline is not None and manifest.baseline is not None:
+        baselines.write(aws, model, version, baseline, manifest.baseline)
     uri = manifest.uri(bucket)
     manifest.model_package_arn = packages.ensure(aws, manifest, uri)
     manifests.write(aws, manifest)
@@ -189,7 +197,7 @@ def register_in(
             lineage=lineage,
         )
     )
-    return Registered(manifest, uri, env.name)
+    return Registered(manifest, uri, env.name, baselines.uri(bucket, model, version) if baseline else None)
 
 
 def _hash_s3(aws: Aws, bucket: str, key: str, part: int, progress: ProgressFactory) -> artifacts.Digest:

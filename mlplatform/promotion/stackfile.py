@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mlplatform.promotion.errors import PromotionError
-from mlplatform.stack_config import MODEL_FIELDS, PROJECT, PromotedModel
+from mlplatform.stack_config import MODEL_BASELINE, MODEL_FIELDS, PROJECT, PromotedModel
 
 MODELS_KEY = f"{PROJECT}:models"
 
@@ -66,6 +66,10 @@ def render(text: str, model: str, promoted: PromotedModel, where: str) -> str:
     }
     for name in MODEL_FIELDS:
         entry[name] = values[name]
+    if promoted.baseline:
+        entry[MODEL_BASELINE] = promoted.baseline
+    else:
+        entry.pop(MODEL_BASELINE, None)
     out = io.StringIO()
     yaml.dump(data, out)
     return out.getvalue()

@@ -28,6 +28,9 @@ _PATTERNS: dict[str, str] = {
     r"^vpc-[0-9a-f]{8,17}$": "a VPC id such as vpc-0123456789abcdef0",
     r"^subnet-[0-9a-f]{8,17}$": "a subnet id such as subnet-0123456789abcdef0",
     r"^\d{1,3}(\.\d{1,3}){3}/(1[6-9]|2[0-4])$": "an IPv4 CIDR block with a /16 to /24 prefix, such as 10.0.0.0/16",
+    r"^\d{1,3}(\.\d{1,3}){3}/([0-9]|[12][0-9]|3[0-2])$": "an IPv4 CIDR block such as 203.0.113.0/24 or "
+    "198.51.100.7/32",
+    r"^sg-[0-9a-f]{8,17}$": "a security group id such as sg-0123456789abcdef0",
     r"^1\.\d{2}$": "a Kubernetes minor version such as 1.33",
     r"^[a-zA-Z][a-zA-Z0-9_]{0,63}$": "a letter followed by up to 63 letters, digits or '_'",
     r"^\d+(\.\d+)?m?$": "a CPU quantity such as 1, 0.5 or 500m",

@@ -259,6 +259,65 @@ def _training_targets(p: Platform, i: int, c: TrainingCluster) -> Iterator[Findi
         )
 
 
+EKS_API_DOC = "docs/eks-api-access.md"
+
+
+def eks_api_access(p: Platform, ctx: Context) -> Iterator[Finding]:
+    """The program creates Kubernetes objects on a created EKS cluster in the same `pulumi up`, so
+    the runner must reach its API: the endpoint is private, and the cluster security group admits
+    only the cluster's own nodes (EKS User Guide, "Cluster API server endpoint")."""
+    vpc_created = p.network is None or p.network.vpc_id is None
+    for i, c in enumerate(p.components):
+        if not isinstance(c, TrainingCluster):
+            continue
+        access = c.api_access
+        if c.target != "eks" or c.existing_cluster:
+            if access.declared():
+                yield (
+                    _at(i, "api_access"),
+                    "api_access applies to an EKS cluster the platform creates; an existing cluster's endpoint "
+                    "access is set where that cluster is managed; remove it",
+                )
+            continue
+        public = "private_endpoint" in c.opt_out
+        private_paths = access.runner_security_groups or access.runner_cidrs
+        if private_paths and vpc_created:
+            yield (
+                _at(i, "api_access", "runner_security_groups" if access.runner_security_groups else "runner_cidrs"),
+                "a VPC this `pulumi up` creates has no route from the runner's network yet (no peering, VPN or "
+                "runner inside it), so the first deploy could not reach the private endpoint; use an existing "
+                "VPC (network=Network(vpc_id=..., private_subnet_ids=[...])) the runner is in or routed to, or "
+                f"api_access.public_cidrs with opt_out 'private_endpoint' ({EKS_API_DOC})",
+            )
+        if access.public_cidrs and not public:
+            yield (
+                _at(i, "api_access", "public_cidrs"),
+                "public_cidrs make the API endpoint public: add opt_out 'private_endpoint' (reported in every "
+                "plan, waived in production) or remove them",
+            )
+        if public and not access.public_cidrs:
+            yield (
+                _at(i, "api_access", "public_cidrs"),
+                "opt_out 'private_endpoint' makes the API endpoint public, and with no public_cidrs EKS opens it "
+                "to every address (0.0.0.0/0); list the deploy runner's public addresses in "
+                "api_access.public_cidrs",
+            )
+        for j, cidr in enumerate(access.public_cidrs):
+            if cidr.endswith("/0"):
+                yield (
+                    _at(i, "api_access", "public_cidrs", j),
+                    f"'{cidr}' opens the API endpoint to every address; list the deploy runner's public addresses",
+                )
+        if not public and not private_paths and not access.public_cidrs:
+            yield (
+                _at(i, "api_access"),
+                "the cluster's API endpoint is private and nothing lets the deploy runner reach it, so "
+                "`pulumi up` would fail creating the cluster's Kubernetes objects; declare api_access=ApiAccess(...) "
+                "with runner_security_groups or runner_cidrs (an existing VPC the runner is in or routed to), or "
+                f"with public_cidrs and opt_out 'private_endpoint' ({EKS_API_DOC})",
+            )
+
+
 # Opt-outs that still mean something on target="kubernetes": the S3 offline store of a
 # Kubernetes FeatureStore keeps the AWS bucket defaults. The others are SageMaker, EKS or
 # CloudWatch settings a Kubernetes component does not create.
@@ -309,6 +368,7 @@ RULES: tuple[Rule, ...] = (
     targets,
     feature_stores,
     environment_rules,
+    eks_api_access,
     *tracker_rules.RULES,
     cluster_rules.kubernetes_capabilities,
     cluster_rules.workload_identity,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -30,6 +30,36 @@ class Quota(SpecModel):
     cpu: int = Field(64, ge=1, description="CPU cores requested at once. Omitted: 64.")
     memory_gb: int = Field(256, ge=1, description="Memory requested at once. Omitted: 256 GB.")
     pods: int = Field(100, ge=1, description="Pods at once. Omitted: 100.")
+
+
+Cidr = Annotated[str, Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}/([0-9]|[12][0-9]|3[0-2])$")]
+SecurityGroupId = Annotated[str, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]
+
+
+class ApiAccess(SpecModel):
+    """How `pulumi up` reaches the Kubernetes API of an EKS cluster the platform creates: the same
+    run creates Kubernetes objects on it, so the deploy runner needs a path to the endpoint
+    (docs/eks-api-access.md)."""
+
+    runner_security_groups: list[SecurityGroupId] = Field(
+        default_factory=list,
+        description="Security groups of deploy runners inside the platform's existing VPC (network.vpc_id), "
+        "allowed to the private endpoint on port 443. Omitted: none.",
+    )
+    runner_cidrs: list[Cidr] = Field(
+        default_factory=list,
+        description="Private networks the deploy runner connects from (a runner subnet of the existing VPC, a "
+        "VPN or peered network routed to it), allowed to the private endpoint on port 443. Omitted: none.",
+    )
+    public_cidrs: list[Cidr] = Field(
+        default_factory=list,
+        description="Public addresses of the deploy runner: the endpoint is also public, reachable only from "
+        "these (needs opt_out 'private_endpoint', reported in every plan and waived in production). Omitted: "
+        "none.",
+    )
+
+    def declared(self) -> bool:
+        return bool(self.runner_security_groups or self.runner_cidrs or self.public_cidrs)
 
 
 class TrainingCluster(SpecModel):
@@ -67,6 +97,11 @@ class TrainingCluster(SpecModel):
         "EKS's default version of each add-on for kubernetes_version.",
     )
     quota: Quota = Field(default_factory=Quota, description="Namespace quota. Omitted: the Quota defaults.")
+    api_access: ApiAccess = Field(
+        default_factory=ApiAccess,
+        description="How the deploy runner reaches the API of a created EKS cluster (required there: its "
+        "endpoint is private). Omitted: no path, a validation error for a created cluster.",
+    )
     opt_out: list[TrainingClusterOptOut] = Field(
         default_factory=list,
         description="Secure defaults to turn off, by name; each is reported in every plan. Omitted: all on.",

@@ -393,3 +393,18 @@ def test_access_log_bucket_may_use_sse_s3() -> None:
     )
     assert run("MLP-S3-001", [logs, sse, *secure_bucket()]) == []
     assert run("MLP-S3-001", [logs, sse]) != []  # not a log target: AES256 is not enough
+
+
+def test_eks_public_endpoint_admits_declared_cidrs_only() -> None:
+    # EKS API Reference, VpcConfigRequest.publicAccessCidrs: a public endpoint without it admits 0.0.0.0/0.
+    rule = RULES["MLP-EKS-004"]
+    assert rule(res(CLUSTER, "c", cluster())) == []
+    public = {"endpointPrivateAccess": True, "endpointPublicAccess": True, "subnetIds": ["s"]}
+    assert rule(res(CLUSTER, "c", cluster(vpcConfig={**public, "publicAccessCidrs": ["203.0.113.0/24"]}))) == []
+    message = (
+        "cluster 'fraud-prod-train' API endpoint is public to every address: set vpc_config public_access_cidrs "
+        "to the deploy runner's addresses (TrainingCluster api_access.public_cidrs)"
+    )
+    assert rule(res(CLUSTER, "c", cluster(vpcConfig=public))) == [message]
+    assert rule(res(CLUSTER, "c", cluster(vpcConfig={**public, "publicAccessCidrs": ["0.0.0.0/0"]}))) == [message]
+    assert rule(res(CLUSTER, "c", cluster(vpcConfig={"subnetIds": ["s"]}))) == [message]

@@ -73,7 +73,7 @@ def test_import_error_names_what_mlplatform_provides(tmp_path: Path) -> None:
     [problem] = _problems(tmp_path, "from mlplatform import Endpont\n")
     assert problem.startswith(
         "bp.py:1: Platform: import failed: ImportError: cannot import name 'Endpont' from 'mlplatform'; "
-        "did you mean 'ModelEndpoint'? mlplatform provides AllAtOnce, Canary, "
+        "did you mean 'ModelEndpoint'? mlplatform provides AllAtOnce, ApiAccess, Canary, "
     )
     assert "/" not in problem.split("mlplatform provides")[1]  # no path of this machine
 

@@ -12,11 +12,21 @@ from typer.testing import CliRunner
 
 from mlplatform.blueprint import load
 from mlplatform.cli.app import app
-from tests.conftest import BLUEPRINTS, ROOT, stack_lines
+from tests.conftest import BLUEPRINTS, ROOT, opt_out_lines, stack_lines
 
 FRAUD = "blueprints/fraud_detection.py"
 RECS = "blueprints/recommender_k8s.py"
 EXAMPLES = sorted(BLUEPRINTS.glob("*.py"))
+# The fraud example's EKS API is public for the deploy runner's CIDRs: a named, waived, reported opt-out.
+WAIVED_OPT_OUT = {
+    "file": FRAUD,
+    "line": int(opt_out_lines(FRAUD)[0].split(":")[1]),
+    "component": "TrainingCluster 'train'",
+    "field": "opt_out",
+    "message": "secure default 'private_endpoint' is turned off (waived: MLP-EKS-001)",
+    "env": None,
+    "severity": "warning",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -40,13 +50,17 @@ def test_validate_every_environment_by_default() -> None:
         f"stacks/Pulumi.{env}.yaml: valid, stack '{env}' deploys {FRAUD} as '{env}'"
         for env in ("dev", "prod", "staging")
     ]
-    assert _run("validate", FRAUD) == (0, _lines(f"{FRAUD}: valid for dev, staging, prod", *stack_lines(FRAUD)), "")
+    assert _run("validate", FRAUD) == (
+        0,
+        _lines(*opt_out_lines(FRAUD), f"{FRAUD}: valid for dev, staging, prod", *stack_lines(FRAUD)),
+        "",
+    )
 
 
 def test_validate_one_environment() -> None:
     assert _run("validate", FRAUD, "--env", "prod") == (
         0,
-        _lines(f"{FRAUD}: valid for prod", *stack_lines(FRAUD, ("prod",))),
+        _lines(*opt_out_lines(FRAUD), f"{FRAUD}: valid for prod", *stack_lines(FRAUD, ("prod",))),
         "",
     )
     recs_dev = _lines(f"{RECS}: valid for dev", *stack_lines(RECS, ("dev",)))
@@ -101,7 +115,8 @@ def test_json_shape_valid() -> None:
     assert json.loads(out) == {
         "valid": True,
         "blueprints": [
-            {"file": f, "valid": True, "environments": ["staging"], "errors": [], "warnings": []} for f in (FRAUD, RECS)
+            {"file": f, "valid": True, "environments": ["staging"], "errors": [], "warnings": warnings}
+            for f, warnings in ((FRAUD, [WAIVED_OPT_OUT]), (RECS, []))
         ],
         "stack_files": [
             {

@@ -137,12 +137,16 @@ def test_managed_mlflow_needs_jobs_with_an_aws_identity() -> None:
 # External Secrets Operator, "AWS Secrets Manager" provider (external-secrets.io): the operator's
 # controller writes the Secret; without it an ExternalSecret is an object nothing acts on.
 def test_secrets_synced_from_secrets_manager_need_the_operator_declared() -> None:
-    eks = {"kind": "TrainingCluster", "name": "train"}
+    # An EKS cluster the platform creates, reached by the deploy runner over a limited public endpoint.
+    access = {"api_access": {"public_cidrs": ["203.0.113.0/24"]}, "opt_out": ["private_endpoint"]}
+    eks = {"kind": "TrainingCluster", "name": "train", **access}
     wandb = _tracker(backend="wandb", project="p", api_key={"aws_secret": "team/wandb"})
+    opted = "secure default 'private_endpoint' is turned off"
     assert _texts(eks, wandb) == [
         "SecretRef(aws_secret=...) is synced into the jobs' namespace by the External Secrets Operator "
         "(external-secrets.io/v1), which Platform.kubernetes.external_secrets says the cluster does not run: "
-        "install it and set external_secrets=True, or use SecretRef(kubernetes_secret='name')"
+        "install it and set external_secrets=True, or use SecretRef(kubernetes_secret='name')",
+        opted,
     ]
     network = {
         "vpc_id": "vpc-0a1b2c3d4e5f60718",
@@ -155,6 +159,6 @@ def test_secrets_synced_from_secrets_manager_need_the_operator_declared() -> Non
     ]
     declared = {**IRSA, "external_secrets": True}
     assert _texts(TRAIN, _tracker(target="kubernetes"), kubernetes=declared, network=network) == []
-    assert _texts(eks, wandb, kubernetes={"external_secrets": True}) == []
+    assert _texts(eks, wandb, kubernetes={"external_secrets": True}) == [opted]
     # A key in a Kubernetes Secret needs no operator.
-    assert _texts(eks, _tracker(backend="wandb", project="p", api_key={"kubernetes_secret": "wandb"})) == []
+    assert _texts(eks, _tracker(backend="wandb", project="p", api_key={"kubernetes_secret": "wandb"})) == [opted]

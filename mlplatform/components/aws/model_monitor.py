@@ -52,8 +52,8 @@ ANALYZER_ACCOUNTS = {
     "us-west-1": "890145073186",
     "us-west-2": "159807026194",
 }
-BASELINE_STATISTICS = "statistics.json"
-BASELINE_CONSTRAINTS = "constraints.json"
+BASELINE_STATISTICS = naming.BASELINE_STATISTICS
+BASELINE_CONSTRAINTS = naming.BASELINE_CONSTRAINTS
 
 
 def analyzer_image(region: str) -> str | None:

@@ -3,9 +3,10 @@ IRSA, and the Kubernetes side (namespace, quota, limits, priority class, job ser
 through a provider built from the cluster.
 
 Built from `aws.eks.Cluster` / `aws.eks.NodeGroup` (pulumi_eks is a multi-language component,
-opaque to the offline plan). The API endpoint is private by default: `pulumi up` must then run
-from inside the VPC (or a peered network) to reach it for the Kubernetes resources; the
-`private_endpoint` opt-out makes it public as well.
+opaque to the offline plan). The API endpoint is private by default, and the same `pulumi up`
+creates Kubernetes objects on it: `api_access` opens port 443 of the cluster security group to
+the deploy runner's security groups or networks, or (opt-out `private_endpoint`) makes the
+endpoint public for the runner's public CIDRs only (docs/eks-api-access.md).
 """
 
 from __future__ import annotations
@@ -155,11 +156,15 @@ class TrainingCluster(pulumi.ComponentResource):
         service_account = n.service_account(spec.name)
         self._job_role(name, namespace, service_account)
 
+        self.runner_access = self._runner_access(name, cluster_sg) if self.cluster else []
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=kubeconfig(self.cluster.name if self.cluster else self.cluster_name, endpoint, ca, a.region),
             enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.node_groups.values())),
+            # Every Kubernetes object waits for the nodes and for the runner's way to the API.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*self.node_groups.values(), *self.runner_access]
+            ),
         )
         # Controllers wait for cluster DNS (coredns) and run on the system nodes of a created cluster.
         placement = training_charts.SYSTEM_PLACEMENT if self.cluster else training_charts.Placement()
@@ -266,6 +271,8 @@ class TrainingCluster(pulumi.ComponentResource):
                 subnet_ids=a.subnet_ids,
                 endpoint_private_access=True,
                 endpoint_public_access=not private,
+                # EKS's default for a public endpoint is 0.0.0.0/0: only the runner's addresses instead.
+                public_access_cidrs=None if private else list(spec.api_access.public_cidrs),
                 security_group_ids=[a.node_security_group_id] if a.node_security_group_id else None,
             ),
             access_config=aws.eks.ClusterAccessConfigArgs(
@@ -284,6 +291,42 @@ class TrainingCluster(pulumi.ComponentResource):
             tags=a.tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends, protect=a.protect),
         )
+
+    def _runner_access(self, name: str, cluster_sg: pulumi.Input[str]) -> list[pulumi.Resource]:
+        """Port 443 of the cluster security group (EKS creates it admitting only itself) for the
+        deploy runner's security groups and private networks: the private endpoint's way in."""
+        access = self.args.spec.api_access
+        child = pulumi.ResourceOptions(parent=self)
+        why = "mlplatform deploy runner to the Kubernetes API"
+        rules: list[pulumi.Resource] = [
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-api-from-{group}",
+                security_group_id=cluster_sg,
+                referenced_security_group_id=group,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                description=why,
+                tags=self.args.tags,
+                opts=child,
+            )
+            for group in access.runner_security_groups
+        ]
+        rules += [
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-api-from-{cidr.replace('/', '-')}",
+                security_group_id=cluster_sg,
+                cidr_ipv4=cidr,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                description=why,
+                tags=self.args.tags,
+                opts=child,
+            )
+            for cidr in access.runner_cidrs
+        ]
+        return rules
 
     def _node_groups(
         self, name: str, cluster_sg: pulumi.Input[str], subnets: pulumi.Input[list[str]], addons: list[aws.eks.Addon]

@@ -131,7 +131,9 @@ def test_prod_must_show(prod: Resources) -> None:
         assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
         assert table.inputs["serverSideEncryption"]["kmsKeyArn"].startswith("arn:aws:kms:")
     cluster = _under(prod, "aws:eks/cluster:Cluster", tc)[0]
-    assert cluster.inputs["vpcConfig"]["endpointPublicAccess"] is False
+    # The example's deploy runner reaches the API over the public endpoint, for its CIDRs only.
+    assert cluster.inputs["vpcConfig"]["endpointPublicAccess"] is True
+    assert cluster.inputs["vpcConfig"]["publicAccessCidrs"] == ["203.0.113.0/24"]
     # The GPU pool (min_nodes=0) is a Karpenter NodePool: up to 16 on-demand g5.2xlarge nodes from zero.
     gpu = prod.named("train-karpenter-gpu-nodepool").inputs["spec"]
     assert gpu["limits"] == {"nodes": "16"}
@@ -213,7 +215,8 @@ def test_every_access_logging_configuration_waits_for_the_target_policy(
 
 def test_feature_store_yaml_and_opt_outs_are_exported(prod: Resources) -> None:
     assert 'provider: "aws"' in prod.captured.outputs["features_feature_store_yaml"]
-    assert prod.captured.outputs["opt_outs"] == []
+    # The one opt-out is named, waived in the blueprint, and exported.
+    assert prod.captured.outputs["opt_outs"] == ["train:private_endpoint"]
 
 
 @pytest.mark.parametrize("stack", RECS_STACKS)

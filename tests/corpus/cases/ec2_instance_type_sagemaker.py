@@ -6,6 +6,6 @@ platform = Platform(
     name="fraud",
     team="risk-ml",
     components=[
-        TrainingCluster(name="train", node_pools=[NodePool(name="cpu", instance_type="ml.m5.large")]),
+        TrainingCluster(name="train", existing_cluster="shared-eks", node_pools=[NodePool(name="cpu", instance_type="ml.m5.large")]),
     ],
 )

@@ -6,6 +6,6 @@ platform = Platform(
     name="fraud",
     team="risk-ml",
     components=[
-        TrainingCluster(name="train", node_pools=[NodePool(name="gpu", instance_type="m7g.2xlarge", gpu=True)]),
+        TrainingCluster(name="train", existing_cluster="shared-eks", node_pools=[NodePool(name="gpu", instance_type="m7g.2xlarge", gpu=True)]),
     ],
 )

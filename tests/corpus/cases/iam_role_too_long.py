@@ -6,6 +6,6 @@ platform = Platform(
     name="fraud-detection-plat",
     team="risk-ml",
     components=[
-        TrainingCluster(name="distributed-xgboost-trainer-gpu"),
+        TrainingCluster(name="distributed-xgboost-trainer-gpu", existing_cluster="shared-eks"),
     ],
 )

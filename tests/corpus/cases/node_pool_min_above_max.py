@@ -7,7 +7,7 @@ platform = Platform(
     team="risk-ml",
     components=[
         TrainingCluster(
-            name="train",
+            name="train", existing_cluster="shared-eks",
             node_pools=[NodePool(name="cpu", instance_type="m6i.large", min_nodes=3, max_nodes=per_env(dev=2, default=8))],
         ),
     ],

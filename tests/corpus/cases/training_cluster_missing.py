@@ -7,6 +7,6 @@ platform = Platform(
     team="personalization",
     kubernetes=KubernetesCluster(training_cluster="gpu-cluster"),
     components=[
-        TrainingCluster(name="train"),
+        TrainingCluster(name="train", existing_cluster="shared-eks"),
     ],
 )

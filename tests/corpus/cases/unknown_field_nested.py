@@ -7,7 +7,7 @@ platform = Platform(
     team="risk-ml",
     components=[
         TrainingCluster(
-            name="train",
+            name="train", existing_cluster="shared-eks",
             node_pools=[NodePool(name="cpu", instance_type="m6i.large", disk_size=200)],
         ),
     ],

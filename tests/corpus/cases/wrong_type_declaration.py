@@ -6,6 +6,6 @@ platform = Platform(
     name="fraud",
     team="risk-ml",
     components=[
-        TrainingCluster(name="train", quota=8),
+        TrainingCluster(name="train", existing_cluster="shared-eks", quota=8),
     ],
 )
