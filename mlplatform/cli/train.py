@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from mlplatform.cli.output import fail, out, user_errors
+from mlplatform.cli.output import out, print_json, user_errors
+from mlplatform.errors import MlplatformError
 
 CPU = re.compile(r"^(\d+(?:\.\d+)?)(m?)$")
 MEMORY = re.compile(r"^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$")
@@ -47,6 +48,9 @@ def render(
     memory: Annotated[str | None, typer.Option("--memory", help="Memory per node, e.g. 16Gi.")] = None,
     name: Annotated[str, typer.Option("--name", help="TrainJob name.")] = "train",
     priority: Annotated[str, typer.Option("--priority", help="high, normal or low.")] = "normal",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the TrainJob as JSON (kubectl apply -f - takes either).")
+    ] = False,
 ) -> None:
     """Print a TrainJob (YAML) queued in the cluster's LocalQueue; apply it with `kubectl apply -f -`."""
     import yaml
@@ -61,23 +65,23 @@ def render(
     chosen = [c for c in clusters if cluster in (None, c.name)]
     if len(chosen) != 1:
         known = ", ".join(c.name for c in clusters) or "none"
-        fail(f"{blueprint}: name one TrainingCluster with --cluster (TrainingClusters: {known})")
+        raise MlplatformError(f"{blueprint}: name one TrainingCluster with --cluster (TrainingClusters: {known})")
     spec = chosen[0]
     if runtime not in training_runtimes.RUNTIMES:
-        fail(f"--runtime '{runtime}' is not a runtime of the platform ({', '.join(training_runtimes.RUNTIMES)})")
+        raise MlplatformError(f"--runtime '{runtime}' is not a runtime of the platform ({', '.join(training_runtimes.RUNTIMES)})")
     if runtime == training_runtimes.SINGLE_NODE and nodes != 1:
-        fail(f"--runtime {runtime} runs on one node; got --nodes {nodes}")
+        raise MlplatformError(f"--runtime {runtime} runs on one node; got --nodes {nodes}")
     if priority not in training_queues.WORKLOAD_PRIORITIES:
-        fail(f"--priority '{priority}' is not one of {', '.join(training_queues.WORKLOAD_PRIORITIES)}")
+        raise MlplatformError(f"--priority '{priority}' is not one of {', '.join(training_queues.WORKLOAD_PRIORITIES)}")
     problem = common.image_problem(image)
     if problem:
-        fail(f"--image {problem}; pin it with a version tag (repo:1.4.2) or a digest (repo@sha256:...)")
+        raise MlplatformError(f"--image {problem}; pin it with a version tag (repo:1.4.2) or a digest (repo@sha256:...)")
     if not command:
-        fail("give the command each node runs after --, e.g. -- torchrun train.py")
+        raise MlplatformError("give the command each node runs after --, e.g. -- torchrun train.py")
     defaults = training_runtimes.GPU_DEFAULTS if spec.quota.gpus > 0 else training_runtimes.CPU_DEFAULTS
     gpus = defaults.gpus if gpus_per_node is None else gpus_per_node
     if gpus * nodes > spec.quota.gpus:
-        fail(
+        raise MlplatformError(
             f"{nodes} nodes x {gpus} GPUs exceeds TrainingCluster '{spec.name}' quota of {spec.quota.gpus} GPUs "
             f"in {env}; the job would never be admitted"
         )
@@ -89,12 +93,12 @@ def render(
     for what, (amount, given, total, unit) in wanted.items():
         if amount is None or amount <= 0:
             example = "4 or 500m" if what == "cpu" else "16Gi or 512Mi"
-            fail(f"--{what} '{given}' is not a Kubernetes {what} quantity (e.g. {example})")
+            raise MlplatformError(f"--{what} '{given}' is not a Kubernetes {what} quantity (e.g. {example})")
             continue
         # The namespace's LimitRange refuses a container above the quota; Kueue never admits a
         # job whose nodes together ask for more than the ClusterQueue's nominal quota.
         if amount * nodes > total:
-            fail(
+            raise MlplatformError(
                 f"{nodes} nodes x {given} {what} exceeds TrainingCluster '{spec.name}' quota of {total}{unit} {what} "
                 f"in {env}; the job would never be admitted"
             )
@@ -109,4 +113,7 @@ def render(
         resources=training_runtimes.NodeResources(node_cpu, node_memory, gpus),
         priority=f"{namespace}-{priority}",
     )
+    if as_json:
+        print_json(job)
+        return
     out.print(yaml.safe_dump(job, sort_keys=False), markup=False, end="")

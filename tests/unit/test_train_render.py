@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import yaml
 from typer.testing import CliRunner
 
@@ -35,12 +37,12 @@ def test_renders_a_two_node_gpu_trainjob_valid_against_the_crd() -> None:
 def test_rejects_an_unpinned_image_and_an_impossible_job() -> None:
     result = CliRunner().invoke(app, [*ARGS, "--image", "ghcr.io/example/fraud-train", "--", "python"])
     assert result.exit_code == 1
-    assert "--image 'ghcr.io/example/fraud-train' has no tag" in result.stderr
+    assert result.stderr.startswith("error: --image 'ghcr.io/example/fraud-train' has no tag")
     args = ["train", "render", FRAUD, "--env", "dev", "--nodes", "3", "--image", "repo/img:1.0", "--", "python"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 1
     assert result.stderr.strip() == (
-        "3 nodes x 1 GPUs exceeds TrainingCluster 'train' quota of 2 GPUs in dev; the job would never be admitted"
+        "error: 3 nodes x 1 GPUs exceeds TrainingCluster 'train' quota of 2 GPUs in dev; the job would never be admitted"
     )
 
 
@@ -50,21 +52,40 @@ def test_rejects_resources_that_are_no_quantity_or_never_fit_the_quota() -> None
     base = ["train", "render", FRAUD, "--env", "prod", "--image", "repo/img:1.0"]
     result = CliRunner().invoke(app, [*base, "--cpu", "four", "--", "python"])
     assert result.exit_code == 1
-    assert result.stderr.strip() == "--cpu 'four' is not a Kubernetes cpu quantity (e.g. 4 or 500m)"
+    assert result.stderr.strip() == "error: --cpu 'four' is not a Kubernetes cpu quantity (e.g. 4 or 500m)"
     result = CliRunner().invoke(app, [*base, "--memory", "16GB", "--", "python"])
     assert result.exit_code == 1
-    assert result.stderr.strip() == "--memory '16GB' is not a Kubernetes memory quantity (e.g. 16Gi or 512Mi)"
+    assert result.stderr.strip() == "error: --memory '16GB' is not a Kubernetes memory quantity (e.g. 16Gi or 512Mi)"
     result = CliRunner().invoke(app, [*base, "--nodes", "3", "--cpu", "48", "--", "python"])
     assert result.exit_code == 1
     assert result.stderr.strip() == (
-        "3 nodes x 48 cpu exceeds TrainingCluster 'train' quota of 128 cpu in prod; the job would never be admitted"
+        "error: 3 nodes x 48 cpu exceeds TrainingCluster 'train' quota of 128 cpu in prod; the job would never be admitted"
     )
     result = CliRunner().invoke(app, [*base, "--nodes", "2", "--memory", "300Gi", "--", "python"])
     assert result.exit_code == 1
     assert result.stderr.strip() == (
-        "2 nodes x 300Gi memory exceeds TrainingCluster 'train' quota of 512Gi memory in prod; "
+        "error: 2 nodes x 300Gi memory exceeds TrainingCluster 'train' quota of 512Gi memory in prod; "
         "the job would never be admitted"
     )
     result = CliRunner().invoke(app, [*base, "--nodes", "2", "--cpu", "1500m", "--memory", "262144Mi", "--", "python"])
     assert result.exit_code == 0, result.stderr
     assert yaml.safe_load(result.stdout)["spec"]["trainer"]["resourcesPerNode"]["requests"]["memory"] == "262144Mi"
+
+
+def test_json_is_the_same_trainjob_and_failures_are_json_too() -> None:
+    # The CLI contract: --json prints one JSON document on stdout, a failure included (README, JSON output).
+    image = ["--image", "ghcr.io/example/fraud-train:1.0.0", "--", "torchrun", "t.py"]
+    as_yaml = CliRunner().invoke(app, [*ARGS, *image])
+    as_json = CliRunner().invoke(app, [*ARGS, "--json", *image])
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout) == yaml.safe_load(as_yaml.stdout)
+    bad = CliRunner().invoke(app, [*ARGS, "--json", "--cpu", "four", "--image", "repo/img:1.0", "--", "python"])
+    assert bad.exit_code == 1
+    assert json.loads(bad.stdout) == {
+        "error": {
+            "kind": "invalid",
+            "exit_code": 1,
+            "message": "--cpu 'four' is not a Kubernetes cpu quantity (e.g. 4 or 500m)",
+        }
+    }
+    assert bad.stderr == "error: --cpu 'four' is not a Kubernetes cpu quantity (e.g. 4 or 500m)\n"
