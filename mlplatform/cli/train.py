@@ -68,14 +68,18 @@ def render(
         raise MlplatformError(f"{blueprint}: name one TrainingCluster with --cluster (TrainingClusters: {known})")
     spec = chosen[0]
     if runtime not in training_runtimes.RUNTIMES:
-        raise MlplatformError(f"--runtime '{runtime}' is not a runtime of the platform ({', '.join(training_runtimes.RUNTIMES)})")
+        raise MlplatformError(
+            f"--runtime '{runtime}' is not a runtime of the platform ({', '.join(training_runtimes.RUNTIMES)})"
+        )
     if runtime == training_runtimes.SINGLE_NODE and nodes != 1:
         raise MlplatformError(f"--runtime {runtime} runs on one node; got --nodes {nodes}")
     if priority not in training_queues.WORKLOAD_PRIORITIES:
         raise MlplatformError(f"--priority '{priority}' is not one of {', '.join(training_queues.WORKLOAD_PRIORITIES)}")
     problem = common.image_problem(image)
     if problem:
-        raise MlplatformError(f"--image {problem}; pin it with a version tag (repo:1.4.2) or a digest (repo@sha256:...)")
+        raise MlplatformError(
+            f"--image {problem}; pin it with a version tag (repo:1.4.2) or a digest (repo@sha256:...)"
+        )
     if not command:
         raise MlplatformError("give the command each node runs after --, e.g. -- torchrun train.py")
     defaults = training_runtimes.GPU_DEFAULTS if spec.quota.gpus > 0 else training_runtimes.CPU_DEFAULTS

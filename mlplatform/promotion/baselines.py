@@ -33,7 +33,7 @@ def _check(name: str, body: bytes, where: str) -> None:
     if not named:
         raise PromotionError(
             f"{where}: {name} is not a Model Monitor baseline file: expected a JSON object with a 'features' list "
-            "of {\"name\": ...} entries (the output of a baselining job, e.g. DefaultModelMonitor.suggest_baseline)"
+            'of {"name": ...} entries (the output of a baselining job, e.g. DefaultModelMonitor.suggest_baseline)'
         )
 
 

@@ -61,8 +61,7 @@ def test_a_public_endpoint_needs_cidrs_and_never_every_address() -> None:
         "bp.py: TrainingCluster 'train', field 'api_access.public_cidrs': opt_out 'private_endpoint' makes "
         "the API endpoint public, and with no public_cidrs EKS opens it to every address (0.0.0.0/0); list the "
         "deploy runner's public addresses in api_access.public_cidrs",
-        "bp.py: warning: TrainingCluster 'train', field 'opt_out': secure default 'private_endpoint' is "
-        "turned off",
+        "bp.py: warning: TrainingCluster 'train', field 'opt_out': secure default 'private_endpoint' is turned off",
     ]
     assert _problems({"opt_out": ["private_endpoint"], "api_access": {"public_cidrs": ["0.0.0.0/0"]}})[0] == (
         "bp.py: TrainingCluster 'train', field 'api_access.public_cidrs[0]': '0.0.0.0/0' opens the API "

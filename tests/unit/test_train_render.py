@@ -42,7 +42,8 @@ def test_rejects_an_unpinned_image_and_an_impossible_job() -> None:
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 1
     assert result.stderr.strip() == (
-        "error: 3 nodes x 1 GPUs exceeds TrainingCluster 'train' quota of 2 GPUs in dev; the job would never be admitted"
+        "error: 3 nodes x 1 GPUs exceeds TrainingCluster 'train' quota of 2 GPUs in dev; "
+        "the job would never be admitted"
     )
 
 
@@ -59,7 +60,8 @@ def test_rejects_resources_that_are_no_quantity_or_never_fit_the_quota() -> None
     result = CliRunner().invoke(app, [*base, "--nodes", "3", "--cpu", "48", "--", "python"])
     assert result.exit_code == 1
     assert result.stderr.strip() == (
-        "error: 3 nodes x 48 cpu exceeds TrainingCluster 'train' quota of 128 cpu in prod; the job would never be admitted"
+        "error: 3 nodes x 48 cpu exceeds TrainingCluster 'train' quota of 128 cpu in prod; "
+        "the job would never be admitted"
     )
     result = CliRunner().invoke(app, [*base, "--nodes", "2", "--memory", "300Gi", "--", "python"])
     assert result.exit_code == 1

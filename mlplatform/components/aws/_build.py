@@ -150,23 +150,24 @@ def build(ctx: ProgramContext) -> None:
         )
     shared["network"] = network
 
+    # What every component that owns buckets gets: the platform key, the access-logs target, and
+    # prod's protection.
+    storage: dict[str, Any] = dict(
+        names=n,
+        account_id=account_id,
+        region=region,
+        kms_key_arn=core.key.arn,
+        access_logs_bucket=core.access_logs.log_target,
+        partition=partition,
+        protect=protect,
+    )
     stores: dict[str, FeatureStore] = {}
     for fs in platform.of_kind(FeatureStoreSpec):
         if fs.target != "aws":
             continue
         stores[fs.name] = FeatureStore(
             fs.name,
-            FeatureStoreArgs(
-                spec=fs,
-                names=n,
-                tags=ctx.tags(fs.name),
-                account_id=account_id,
-                region=region,
-                kms_key_arn=core.key.arn,
-                access_logs_bucket=core.access_logs.log_target,
-                partition=partition,
-                protect=protect,
-            ),
+            FeatureStoreArgs(spec=fs, tags=ctx.tags(fs.name), **storage),
         )
         _record(shared, fs.name, stores[fs.name].opt_outs)
         pulumi.export(f"{fs.name}_feature_store_yaml", stores[fs.name].feast_yaml)
@@ -178,17 +179,7 @@ def build(ctx: ProgramContext) -> None:
         if t.backend == "mlflow" and t.target == "aws":
             shared["trackers"][t.name] = ManagedMlflow(
                 t.name,
-                ManagedMlflowArgs(
-                    spec=t,
-                    names=n,
-                    tags=ctx.tags(t.name),
-                    account_id=account_id,
-                    region=region,
-                    kms_key_arn=core.key.arn,
-                    access_logs_bucket=core.access_logs.log_target,
-                    partition=partition,
-                    protect=protect,
-                ),
+                ManagedMlflowArgs(spec=t, tags=ctx.tags(t.name), **storage),
             )
 
     for tc in clusters:
