@@ -87,7 +87,7 @@ platform = Platform(
             quota=Quota(gpus=per_env(dev=2, prod=16, default=4), cpu=128, memory_gb=512),
             # `pulumi up` creates Kubernetes objects on the new cluster, from outside the VPC it creates:
             # the endpoint is public for the deploy runner's addresses only (docs/eks-api-access.md).
-            # Replace 203.0.113.0/24 (a documentation range) with your runner's egress addresses.
+            # Replace 203.0.113.0/24 (a documentation range EKS refuses) with your runner's egress addresses.
             api_access=ApiAccess(public_cidrs=["203.0.113.0/24"]),
             opt_out=["private_endpoint"],
         ),

@@ -58,14 +58,20 @@ def stack_lines(blueprint: str, envs: tuple[str, ...] = ("dev", "staging", "prod
 
 def opt_out_lines(blueprint: str, shown: str | None = None) -> list[str]:
     """The warnings `mlplatform validate` prints for an example's reported opt-outs: the fraud
-    example's EKS API is public for the deploy runner's CIDRs (waived MLP-EKS-001)."""
+    example's EKS API is public for the deploy runner's CIDRs (waived MLP-EKS-001), given as a
+    documentation range to replace."""
     if not blueprint.endswith("fraud_detection.py"):
         return []
     source = (ROOT / "blueprints" / "fraud_detection.py").read_text(encoding="utf-8").splitlines()
     line = next(i for i, text in enumerate(source, 1) if text.strip().startswith("TrainingCluster("))
+    cidrs = next(i for i, text in enumerate(source, 1) if "api_access=ApiAccess(" in text)
     return [
         f"{shown or blueprint}:{line}: warning: TrainingCluster 'train', field 'opt_out': secure default "
-        "'private_endpoint' is turned off (waived: MLP-EKS-001)"
+        "'private_endpoint' is turned off (waived: MLP-EKS-001)",
+        f"{shown or blueprint}:{cidrs}: warning: TrainingCluster 'train', field 'api_access.public_cidrs[0]': "
+        "'203.0.113.0/24' is not a public internet range (documentation, private or other reserved addresses), "
+        "which EKS refuses for the public endpoint: replace it with the deploy runner's egress addresses before "
+        "`pulumi up`",
     ]
 
 

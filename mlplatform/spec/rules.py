@@ -5,6 +5,7 @@ Each rule yields (path, message) pairs; paths point into the blueprint so proble
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -308,6 +309,14 @@ def eks_api_access(p: Platform, ctx: Context) -> Iterator[Finding]:
                     _at(i, "api_access", "public_cidrs", j),
                     f"'{cidr}' opens the API endpoint to every address; list the deploy runner's public addresses",
                 )
+        for field in ("public_cidrs", "runner_cidrs"):
+            for j, cidr in enumerate(getattr(access, field)):
+                network = ipaddress.ip_network(cidr, strict=False)
+                if str(network) != cidr:
+                    yield (
+                        _at(i, "api_access", field, j),
+                        f"'{cidr}' has host bits set; did you mean '{network}'?",
+                    )
         if not public and not private_paths and not access.public_cidrs:
             yield (
                 _at(i, "api_access"),
@@ -416,3 +425,22 @@ def opt_outs(p: Platform, env: str) -> Iterator[tuple[tuple[Any, ...], str, bool
                 note = f" (waived: {', '.join(rules)})" if rules and not open_rules else ""
                 yield _at(i, "opt_out"), f"secure default '{name}' is turned off{note}", False
     yield from tracker_rules.in_cluster_database(p, env)
+    yield from _reserved_public_cidrs(p)
+
+
+def _reserved_public_cidrs(p: Platform) -> Iterator[tuple[tuple[Any, ...], str, bool]]:
+    """EKS refuses reserved addresses in publicAccessCidrs (EKS User Guide, "Cluster API server
+    endpoint"): a documentation range left in a blueprint is a template to fill in before deploying."""
+    for i, c in enumerate(p.components):
+        if not isinstance(c, TrainingCluster):
+            continue
+        for j, cidr in enumerate(c.api_access.public_cidrs):
+            network = ipaddress.ip_network(cidr, strict=False)
+            if not network.is_global and network.prefixlen > 0:
+                yield (
+                    _at(i, "api_access", "public_cidrs", j),
+                    f"'{cidr}' is not a public internet range (documentation, private or other reserved "
+                    "addresses), which EKS refuses for the public endpoint: replace it with the deploy runner's "
+                    "egress addresses before `pulumi up`",
+                    False,
+                )

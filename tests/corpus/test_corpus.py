@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mlplatform.cli.app import app
-from tests.conftest import ROOT, stack_lines
+from tests.conftest import ROOT, opt_out_lines, stack_lines
 
 CASES = ROOT / "tests" / "corpus" / "cases"
 EXPECTED = sorted(CASES.glob("*.expected"))
@@ -112,12 +112,9 @@ def test_several_files_are_reported_together(monkeypatch: pytest.MonkeyPatch) ->
     assert result.exit_code == 1
     fraud = "blueprints/fraud_detection.py"
     # The example's reported opt-out (its EKS API is public for the runner's CIDRs) is a warning, not a failure.
-    waived = (
-        f"{fraud}:73: warning: TrainingCluster 'train', field 'opt_out': secure default 'private_endpoint' is "
-        "turned off (waived: MLP-EKS-001)"
-    )
     assert result.stderr.splitlines() == _expected("redis_on_aws") + _expected("below_minimum")
-    assert result.stdout.splitlines() == [waived, f"{fraud}: valid for dev, staging, prod", *stack_lines(fraud)]
+    valid = f"{fraud}: valid for dev, staging, prod"
+    assert result.stdout.splitlines() == [*opt_out_lines(fraud), valid, *stack_lines(fraud)]
 
 
 def test_json_output_carries_the_same_problems(monkeypatch: pytest.MonkeyPatch) -> None:

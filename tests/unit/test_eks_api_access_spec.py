@@ -48,7 +48,7 @@ def test_runner_paths_into_a_vpc_this_run_creates_are_an_error() -> None:
 
 
 def test_public_cidrs_need_the_named_opt_out() -> None:
-    assert _problems({"api_access": {"public_cidrs": ["203.0.113.0/24"]}}) == [
+    assert _problems({"api_access": {"public_cidrs": ["52.94.76.0/24"]}}) == [
         "bp.py: TrainingCluster 'train', field 'api_access.public_cidrs': public_cidrs make the API "
         "endpoint public: add opt_out 'private_endpoint' (reported in every plan, waived in production) or "
         "remove them"
@@ -70,7 +70,7 @@ def test_a_public_endpoint_needs_cidrs_and_never_every_address() -> None:
 
 
 def test_the_public_mode_is_an_opt_out_that_production_must_waive() -> None:
-    cluster = {"opt_out": ["private_endpoint"], "api_access": {"public_cidrs": ["203.0.113.0/24"]}}
+    cluster = {"opt_out": ["private_endpoint"], "api_access": {"public_cidrs": ["52.94.76.0/24"]}}
     assert _problems(cluster, env="prod") == [
         "bp.py: TrainingCluster 'train', field 'opt_out': opt-out 'private_endpoint' breaks guardrail "
         "MLP-EKS-001 in prod; remove it, or waive each rule with Waiver(rule=..., reason=..., component='train')"
@@ -98,4 +98,20 @@ def test_malformed_addresses_name_the_field() -> None:
         "203.0.113.0/24 or 198.51.100.7/32; got '10.0.0.1'",
         "bp.py: TrainingCluster 'train', field 'api_access.runner_security_groups[0]': must be a security group "
         "id such as sg-0123456789abcdef0; got 'default'",
+    ]
+
+
+def test_host_bits_are_an_error_and_reserved_public_ranges_a_warning() -> None:
+    # EKS User Guide, "Cluster API server endpoint": public access CIDR blocks cannot include reserved addresses.
+    public = {"opt_out": ["private_endpoint"]}
+    assert _problems({**public, "api_access": {"public_cidrs": ["52.94.1.7/16"]}}) == [
+        "bp.py: TrainingCluster 'train', field 'api_access.public_cidrs[0]': '52.94.1.7/16' has host bits set; "
+        "did you mean '52.94.0.0/16'?",
+        "bp.py: warning: TrainingCluster 'train', field 'opt_out': secure default 'private_endpoint' is turned off",
+    ]
+    assert _problems({**public, "api_access": {"public_cidrs": ["10.1.0.0/16", "52.94.0.0/16"]}}) == [
+        "bp.py: warning: TrainingCluster 'train', field 'api_access.public_cidrs[0]': '10.1.0.0/16' is not a public "
+        "internet range (documentation, private or other reserved addresses), which EKS refuses for the public "
+        "endpoint: replace it with the deploy runner's egress addresses before `pulumi up`",
+        "bp.py: warning: TrainingCluster 'train', field 'opt_out': secure default 'private_endpoint' is turned off",
     ]
