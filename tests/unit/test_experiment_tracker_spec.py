@@ -138,7 +138,7 @@ def test_managed_mlflow_needs_jobs_with_an_aws_identity() -> None:
 # controller writes the Secret; without it an ExternalSecret is an object nothing acts on.
 def test_secrets_synced_from_secrets_manager_need_the_operator_declared() -> None:
     # An EKS cluster the platform creates, reached by the deploy runner over a limited public endpoint.
-    access = {"api_access": {"public_cidrs": ["203.0.113.0/24"]}, "opt_out": ["private_endpoint"]}
+    access = {"api_access": {"public_cidrs": ["52.94.76.0/24"]}, "opt_out": ["private_endpoint"]}
     eks = {"kind": "TrainingCluster", "name": "train", **access}
     wandb = _tracker(backend="wandb", project="p", api_key={"aws_secret": "team/wandb"})
     opted = "secure default 'private_endpoint' is turned off"
