@@ -55,7 +55,7 @@ def test_every_example_environment_is_covered() -> None:
     }
 
 
-# A stack file's models are only artifacts promotion copied; KServe's storage initializer downloads storageUri at pod start.
+# Stack files name only artifacts promotion copied: KServe's storage initializer downloads storageUri at pod start.
 @pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: p.name)
 def test_no_example_stack_file_names_a_model(path: Path) -> None:
     config = stack_config.read(path)
