@@ -24,7 +24,11 @@ from tests.integration.conftest import (
     stack_file,
 )
 
-STATISTICS = {"version": 0.0, "dataset": {"item_count": 1000}, "features": [{"name": "amount", "inferred_type": "Fractional"}]}
+STATISTICS = {
+    "version": 0.0,
+    "dataset": {"item_count": 1000},
+    "features": [{"name": "amount", "inferred_type": "Fractional"}],
+}
 CONSTRAINTS = {"version": 0.0, "features": [{"name": "amount", "inferred_type": "Fractional", "completeness": 1.0}]}
 
 
@@ -77,7 +81,9 @@ def test_register_stores_the_baseline_write_once_and_records_its_checksums(
     assert data["baseline"] == f"s3://{registry('dev')}/{prefix}"
     assert _keys("dev", prefix) == [f"{prefix}constraints.json", f"{prefix}statistics.json"]
     s3 = boto3.client("s3")
-    manifest = json.loads(s3.get_object(Bucket=registry("dev"), Key=naming.manifest_key(MODEL, data["version"]))["Body"].read())
+    manifest = json.loads(
+        s3.get_object(Bucket=registry("dev"), Key=naming.manifest_key(MODEL, data["version"]))["Body"].read()
+    )
     assert manifest["baseline"] == {
         name: hashlib.sha256((baseline / name).read_bytes()).hexdigest()
         for name in ("constraints.json", "statistics.json")
@@ -152,15 +158,20 @@ def test_the_promoted_baseline_is_what_the_monitoring_schedule_checks(
     # The stack file promotion wrote is the one `pulumi up -s staging` reads: its data-quality job
     # definition names the promoted baseline's files.
     version = json.loads(_register(project, artifact, good_metrics, "--baseline", str(baseline)).stdout)["version"]
-    assert cli(project, "promote", MODEL, "--from", "dev", "--to", "staging", "--version", version, "--yes").exit_code == 0
-    from mlplatform.cli.app import app
+    assert (
+        cli(project, "promote", MODEL, "--from", "dev", "--to", "staging", "--version", version, "--yes").exit_code == 0
+    )
     from typer.testing import CliRunner
+
+    from mlplatform.cli.app import app
 
     monkeypatch.chdir(project)
     result = CliRunner().invoke(app, ["plan", "blueprints/fraud_detection.py", "--env", "staging", "--json"])
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout[: result.stdout.rindex("}") + 1])
-    [job] = [r for r in plan["resources"] if r["type"] == "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition"]
+    [job] = [
+        r for r in plan["resources"] if r["type"] == "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition"
+    ]
     prefix = f"s3://{registry('staging')}/{naming.baseline_prefix(MODEL, version)}"
     assert job["inputs"]["dataQualityBaselineConfig"] == {
         "constraintsResource": {"s3Uri": f"{prefix}constraints.json"},
