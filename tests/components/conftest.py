@@ -20,9 +20,20 @@ ROOT = Path(__file__).resolve().parents[2]
 STACKS = ROOT / "stacks"
 
 
+def promoted_file(stack: str) -> Path:
+    """The sample of stacks/Pulumi.<stack>.yaml once models are promoted there (stacks/samples/):
+    the stack files themselves name no model before a promotion."""
+    return STACKS / "samples" / f"Pulumi.{stack}-promoted.yaml"
+
+
 def run_stack(stack: str) -> Captured:
     """The Pulumi program for stacks/Pulumi.<stack>.yaml, with Pulumi.yaml defaults merged."""
     return run_stack_file(STACKS / f"Pulumi.{stack}.yaml")
+
+
+def run_promoted(stack: str) -> Captured:
+    """The Pulumi program for the stack with its sample promoted models (promoted_file)."""
+    return run_stack_file(promoted_file(stack))
 
 
 def run_stack_file(path: Path, models: dict[str, Any] | None = None) -> Captured:

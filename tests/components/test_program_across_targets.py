@@ -7,11 +7,12 @@ from pathlib import Path
 
 from mlplatform import stack_config
 from mlplatform.plan.engine import run_program
-from tests.components.conftest import ROOT, STACKS
+from tests.components.conftest import ROOT, STACKS, promoted_file
 
 
 def _run_without(stack: str, model: str) -> tuple[list[str], list[str]]:
-    config = stack_config.read(STACKS / f"Pulumi.{stack}.yaml")
+    """The stack with its sample promoted models (stacks/samples/) but `model`."""
+    config = stack_config.read(promoted_file(stack), stack)
     models = dict(config.values["mlplatform:models"])
     del models[model]
     config.values["mlplatform:models"] = models

@@ -17,7 +17,7 @@ from mlplatform.components.aws.karpenter import controller_statements
 from mlplatform.components.k8s import common, training_queues, training_runtimes
 from mlplatform.plan.engine import Captured
 from mlplatform.plan.model import PlannedResource
-from tests.components.conftest import ROOT, run_stack
+from tests.components.conftest import ROOT, run_promoted, run_stack
 from tests.components.k8s import manifests
 from tests.components.k8s.test_namespace_policies import admit
 
@@ -28,7 +28,9 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 
 @pytest.fixture(scope="module")
 def plans() -> dict[str, Captured]:
-    return {stack: run_stack(stack) for stacks in STACKS.values() for stack in stacks}
+    # The fraud stacks as committed; the recommender's with its sample promoted models (stacks/samples/).
+    fraud = {stack: run_stack(stack) for stack in STACKS["fraud"]}
+    return fraud | {stack: run_promoted(stack) for stack in STACKS["recs"]}
 
 
 def of_kind(captured: Captured, kind: str) -> list[dict[str, Any]]:

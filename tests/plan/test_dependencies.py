@@ -30,14 +30,18 @@ from tests.conftest import ROOT
 
 runner = CliRunner()
 
-# Every example environment: the AWS example with a promoted version (samples), and as it is
-# (first deploy); the Kubernetes example's stack files as they are.
+# Every example environment: the AWS example and the Kubernetes recommender, each with promoted
+# versions (samples) and as it is (first deploy).
 PLANS = [
     *(
         ("blueprints/fraud_detection.py", env, f"stacks/samples/Pulumi.{env}-promoted.yaml")
         for env in ("dev", "staging", "prod")
     ),
     *(("blueprints/fraud_detection.py", env, f"stacks/Pulumi.{env}.yaml") for env in ("dev", "staging", "prod")),
+    *(
+        ("blueprints/recommender_k8s.py", env, f"stacks/samples/Pulumi.recs-{env}-promoted.yaml")
+        for env in ("dev", "staging", "prod")
+    ),
     *(("blueprints/recommender_k8s.py", env, f"stacks/Pulumi.recs-{env}.yaml") for env in ("dev", "staging", "prod")),
 ]
 

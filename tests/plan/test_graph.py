@@ -20,6 +20,10 @@ FRAUD = "blueprints/fraud_detection.py"
 RECS = "blueprints/recommender_k8s.py"
 # prod once a version is promoted: stacks/Pulumi.prod.yaml serves nothing before the first promotion.
 PROMOTED = ("--stack-file", "stacks/samples/Pulumi.prod-promoted.yaml")
+# recs-prod once its models are promoted (stacks/Pulumi.recs-prod.yaml names none before): its
+# endpoints are drawn; the stack is named after the sample's file.
+RECS_PROMOTED = ("--stack-file", "stacks/samples/Pulumi.recs-prod-promoted.yaml")
+SAMPLES = {RECS: RECS_PROMOTED}
 
 
 @pytest.fixture(autouse=True)
@@ -92,10 +96,10 @@ def test_component_view_is_the_default_picture() -> None:
 def test_shared_resources_are_a_node_and_the_provider_an_edge() -> None:
     """The Kubernetes provider, namespace and serving PriorityClass belong to no component: they
     are one node, and every component deploying through the provider depends on it."""
-    names, edges, counts = _component_view(RECS)
+    names, edges, counts = _component_view(RECS, *RECS_PROMOTED)
     assert names[-1] == "platform"
     assert counts["platform"] == 3
-    plan = _plan(RECS)
+    plan = _plan(RECS, *RECS_PROMOTED)
     nested = {r["urn"] for r in plan["resources"] if not r["custom"] and r["type"].startswith("mlplatform:")}
     k8s = {
         r["name"]
@@ -103,9 +107,9 @@ def test_shared_resources_are_a_node_and_the_provider_an_edge() -> None:
         if not r["custom"] and r["type"].startswith("mlplatform:k8s:") and r["parent"] not in nested
     }
     assert k8s and {("platform", name) for name in k8s} <= edges
-    code, out, _ = _graph(RECS, "--env", "prod", "--format", "dot")
+    code, out, _ = _graph(RECS, "--env", "prod", *RECS_PROMOTED, "--format", "dot")
     assert code == 0
-    head = r'digraph "mlplatform-recs-prod" \{\n  rankdir=LR;\n  node \[shape=box\];\n  c\d+ \[label="core\\n'
+    head = r'digraph "mlplatform-recs-prod-promoted" \{\n  rankdir=LR;\n  node \[shape=box\];\n  c\d+ \[label="core\\n'
     assert re.match(head, out)
     assert '  shared [label="platform\\n3 shared resources"];\n' in out
     assert out.endswith("}\n")
@@ -113,7 +117,7 @@ def test_shared_resources_are_a_node_and_the_provider_an_edge() -> None:
 
 @pytest.mark.parametrize("blueprint", [FRAUD, RECS])
 def test_resource_view_has_no_orphan_nodes(blueprint: str) -> None:
-    code, out, err = _graph(blueprint, "--env", "prod", "--level", "resource")
+    code, out, err = _graph(blueprint, "--env", "prod", *SAMPLES.get(blueprint, ()), "--level", "resource")
     assert (code, err) == (0, "")
     depth = 0
     for line in out.splitlines()[1:]:
@@ -129,10 +133,10 @@ def test_resource_view_has_no_orphan_nodes(blueprint: str) -> None:
 
 
 def test_json_graph() -> None:
-    code, out, err = _graph(RECS, "--env", "prod", "--json")
+    code, out, err = _graph(RECS, "--env", "prod", *RECS_PROMOTED, "--json")
     assert (code, err) == (0, "")
     data = json.loads(out)
-    assert (data["level"], data["title"]) == ("component", "mlplatform-recs-prod")
+    assert (data["level"], data["title"]) == ("component", "mlplatform-recs-prod-promoted")
     core = data["nodes"][0]
     assert {k: core[k] for k in ("name", "type", "group", "subgraph")} == {
         "name": "core",
@@ -143,7 +147,7 @@ def test_json_graph() -> None:
     assert core["label"] == f"core\nPlatformCore (aws), {core['resources']} resources"
     ids = {n["name"]: n["id"] for n in data["nodes"]}
     assert {"from": "shared", "to": ids["embedder"]} in data["edges"]
-    assert _graph(RECS, "--env", "prod", "--format", "json")[1] == out
+    assert _graph(RECS, "--env", "prod", *RECS_PROMOTED, "--format", "json")[1] == out
 
 
 def test_json_and_another_format_is_a_usage_error() -> None:

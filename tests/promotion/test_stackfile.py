@@ -73,7 +73,8 @@ def test_new_model_is_appended_and_new_models_key_created() -> None:
 
 
 def test_rendering_the_same_values_is_byte_identical(root: Path) -> None:
-    for path in sorted((root / "stacks").glob("Pulumi.*.yaml")):
+    # The stack files, and the samples of them with promoted models (stacks/samples/).
+    for path in sorted((root / "stacks").glob("Pulumi.*.yaml")) + sorted((root / "stacks" / "samples").glob("*.yaml")):
         text = path.read_text()
         for model, promoted in read(path).models.items():
             assert stackfile.render(text, model, promoted, str(path)) == text

@@ -19,6 +19,8 @@ from tests.conftest import ROOT, SHARED, known_keys_note
 # CI clones the repository next to a copy of shared/: read the upstream schema from there.
 PROJECT_SCHEMA = SHARED / "schemas" / "pulumi-project.schema.json"
 STACK_FILES = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
+# The stack files once models are promoted: the committed ones name none before a promotion.
+SAMPLE_FILES = sorted((ROOT / "stacks" / "samples").glob("Pulumi.*-promoted.yaml"))
 
 
 def _yaml(path: Path) -> Any:
@@ -79,7 +81,7 @@ def test_there_is_a_stack_per_example_environment() -> None:
     assert {"dev", "staging", "prod"} <= names
 
 
-@pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", STACK_FILES + SAMPLE_FILES, ids=lambda p: p.name)
 def test_stack_file_is_consistent(path: Path) -> None:
     assert isinstance(_yaml(path), dict)
     config = stack_config.read(path)

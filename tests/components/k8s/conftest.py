@@ -1,4 +1,5 @@
-"""Fixtures: the programs of the Kubernetes examples (every environment of each), run once under
+"""Fixtures: the programs of the Kubernetes examples (every environment of each, with the sample
+promoted models of stacks/samples/: the stack files name none before a promotion), run once under
 SDK mocks, and each example's blueprint resolved for the stack's environment, so tests assert
 what each blueprint declares rather than one example's names."""
 
@@ -15,7 +16,7 @@ from mlplatform.plan.engine import Captured
 from mlplatform.spec.model_endpoint import ModelEndpoint
 from mlplatform.spec.platform import Platform
 from tests.components.conftest import STACKS as STACK_DIR
-from tests.components.conftest import run_stack
+from tests.components.conftest import run_promoted
 from tests.conftest import ROOT
 
 # Every stack of the Kubernetes examples: recommender_k8s.py (KServe Serverless, IRSA) and
@@ -51,10 +52,11 @@ def example(stack: str) -> Example:
 
 
 class Programs(dict[str, Captured]):
-    """Each stack's program, run on first use (a test of one stack runs only that one)."""
+    """Each stack's program with its models promoted (the stack's sample in stacks/samples/), run
+    on first use (a test of one stack runs only that one)."""
 
     def __missing__(self, stack: str) -> Captured:
-        self[stack] = captured = run_stack(stack)
+        self[stack] = captured = run_promoted(stack)
         return captured
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from mlplatform import stack_config
 from mlplatform.plan.engine import Captured
-from tests.components.conftest import STACKS as STACK_DIR
+from tests.components.conftest import promoted_file
 from tests.components.k8s import manifests
 from tests.components.k8s.conftest import STACKS, example
 from tests.components.k8s.helpers import by_name
@@ -207,7 +207,7 @@ def test_every_volume_claim_of_the_examples_names_the_declared_storage_class(
 def test_the_examples_serve_the_promoted_image_pinned_by_digest(programs: dict[str, Captured], stack: str) -> None:
     # A tag can be moved after approval; a digest names the bytes that were promoted.
     ex, captured = example(stack), programs[stack]
-    promoted = stack_config.read(STACK_DIR / f"Pulumi.{stack}.yaml").models
+    promoted = stack_config.read(promoted_file(stack)).models
     for ep in ex.endpoints:
         assert ep.image is None or re.fullmatch(r"[^@\s]+@sha256:[0-9a-f]{64}", ep.image), ep.image
         if ep.kserve:

@@ -21,7 +21,7 @@ from mlplatform.spec.cluster import Irsa
 from mlplatform.spec.experiment_tracker import ExperimentTracker
 from mlplatform.spec.platform import KubernetesCluster, Platform
 from mlplatform.spec.training_cluster import TrainingCluster
-from tests.components.conftest import Resources, run_stack
+from tests.components.conftest import Resources, run_promoted
 
 RDS = "aws:rds/instance:Instance"
 ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
@@ -33,7 +33,8 @@ CHART_DIR = Path(__file__).parent / "charts" / f"mlflow-{chart.CHART_VERSION}"
 
 @pytest.fixture(scope="module")
 def recs() -> dict[str, Captured]:
-    return {stack: run_stack(stack) for stack in ("recs-dev", "recs-prod")}
+    """The recommender's stacks with their sample promoted models (stacks/samples/)."""
+    return {stack: run_promoted(stack) for stack in ("recs-dev", "recs-prod")}
 
 
 @pytest.fixture(scope="module")
