@@ -343,7 +343,9 @@ def key_policy(
             "Sid": "PlatformRolesUseKeyThroughServices",
             "Effect": "Allow",
             "Principal": {"AWS": root},
-            "Action": [*policies.KMS_USE, "kms:CreateGrant"],
+            # CreateFeatureGroup's caller needs CreateGrant and RetireGrant on the online store's key
+            # (SageMaker API Reference, OnlineStoreSecurityConfig); EKS and SageMaker create grants too.
+            "Action": [*policies.KMS_USE, "kms:CreateGrant", "kms:RetireGrant"],
             "Resource": "*",
             "Condition": use_condition,
         },

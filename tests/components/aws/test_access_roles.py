@@ -235,6 +235,32 @@ def test_the_key_is_administered_by_named_roles_and_used_only_through_services(p
     assert use["StringEquals"]["kms:CallerAccount"] == ACCOUNT
 
 
+# SageMaker API Reference, OnlineStoreSecurityConfig: the caller of CreateFeatureGroup needs Encrypt,
+# Decrypt, DescribeKey, CreateGrant, RetireGrant, ReEncryptFrom/To, GenerateDataKey, ListAliases,
+# ListGrants and RevokeGrant on the online store's key. The deployer is both a key user (through
+# SageMaker) and a key administrator; together the two statements grant all eleven.
+def test_the_deployer_may_create_a_feature_group_on_the_platform_key(prod: Resources) -> None:
+    by_sid = {s["Sid"]: s for s in prod.policy(prod.named("core-key"))["Statement"]}
+    use, admin = by_sid["PlatformRolesUseKeyThroughServices"], by_sid["NamedPrincipalsAdministerKey"]
+    needed = {
+        "kms:Encrypt",
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:CreateGrant",
+        "kms:RetireGrant",
+        "kms:ReEncryptFrom",
+        "kms:ReEncryptTo",
+        "kms:GenerateDataKey",
+        "kms:ListAliases",
+        "kms:ListGrants",
+        "kms:RevokeGrant",
+    }
+    assert needed <= set(use["Action"]) | set(admin["Action"])
+    deployer = "arn:aws:iam::123456789012:role/fraud-prod-deployer"
+    assert deployer in admin["Condition"]["ArnLike"]["aws:PrincipalArn"]
+    assert "sagemaker.us-east-1.amazonaws.com" in use["Condition"]["StringEquals"]["kms:ViaService"]
+
+
 def test_every_role_the_program_creates_is_covered_by_the_key_use_statement(prod: Resources) -> None:
     names = [r.inputs["name"] for r in prod.of_type("aws:iam/role:Role")]
     assert names and all(n.startswith("fraud-prod-") for n in names), names

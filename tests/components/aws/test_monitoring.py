@@ -155,6 +155,13 @@ def test_data_quality_job_uses_the_documented_analyzer_image(watched: Resources)
         "453000072557.dkr.ecr.cn-north-1.amazonaws.com.cn/sagemaker-model-monitor-analyzer"
     )
     assert ":" not in image.rsplit("/", 1)[-1]
+    # Regions opened later publish it too (the provider's prebuilt ECR image table).
+    assert analyzer_image("ap-northeast-3") == (
+        "990339680094.dkr.ecr.ap-northeast-3.amazonaws.com/sagemaker-model-monitor-analyzer"
+    )
+    assert analyzer_image("il-central-1") == (
+        "843974653677.dkr.ecr.il-central-1.amazonaws.com/sagemaker-model-monitor-analyzer"
+    )
 
 
 # SageMaker Developer Guide, "Create a Baseline" / "Schedule monitoring jobs": a data-quality job
