@@ -17,7 +17,7 @@ from mlplatform.components.aws.model_endpoint import ModelEndpoint, ModelEndpoin
 from mlplatform.components.aws.monitoring import MonitoringArgs, MonitoringStack, WatchedEndpoint, WatchedTraining
 from mlplatform.components.aws.network import Network, NetworkArgs
 from mlplatform.components.aws.platform_core import EndpointRecord, PlatformCore, PlatformCoreArgs
-from mlplatform.components.aws.training_cluster import TrainingCluster, TrainingClusterArgs
+from mlplatform.components.aws.training_cluster import DeployIdentity, TrainingCluster, TrainingClusterArgs
 from mlplatform.components.aws.training_pipelines import build_pipelines, registrars
 from mlplatform.components.k8s.pod_security import pod_security_level
 from mlplatform.components.tracking_wiring import JobTarget
@@ -198,6 +198,7 @@ def build(ctx: ProgramContext) -> None:
                 partition=partition,
                 pod_security_level=pod_security_level(ctx)[0],
                 tracking_env=tracking_wiring.runtime_env(platform, n, tc.name, tracking_wiring.built_uris(shared)),
+                identity=DeployIdentity.from_config(),
             ),
         )
         # Training jobs read features and write their output to the registry's staging prefix,

@@ -32,9 +32,33 @@ from mlplatform.spec.training_cluster import TrainingCluster as TrainingClusterS
 from mlplatform.spec.training_equipment import TrainingEquipment
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+SPOT_ROLE_NOTE = (
+    "TrainingCluster '{cluster}': spot pools ({pools}) need the account's EC2 Spot service-linked role "
+    "(AWSServiceRoleForEC2Spot), which Karpenter cannot create; without it no spot node launches. Create it "
+    "once per account: aws iam create-service-linked-role --aws-service-name spot.amazonaws.com"
+)
 GPU_TAINT = aws.eks.NodeGroupTaintArgs(key="nvidia.com/gpu", value="true", effect="NO_SCHEDULE")
 SYSTEM_TAINT = aws.eks.NodeGroupTaintArgs(key=training_charts.SYSTEM_TAINT_KEY, value="true", effect="NO_SCHEDULE")
 NODE_MANAGED_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly")
+
+
+@dataclass(frozen=True)
+class DeployIdentity:
+    """Who `pulumi up` is to AWS, as the stack's aws provider config says: the token for the
+    cluster must be that principal's, since with authentication_mode API only the cluster's
+    creator gets cluster-admin (EKS API Reference, CreateCluster accessConfig
+    bootstrapClusterCreatorAdminPermissions)."""
+
+    profile: str | None = None  # aws:profile
+    role_arn: str | None = None  # the last role of aws:assumeRoles (the one the provider acts as)
+
+    @classmethod
+    def from_config(cls) -> DeployIdentity:
+        config = pulumi.Config("aws")
+        roles = config.get_object("assumeRoles") or []
+        last = roles[-1] if isinstance(roles, list) and roles else config.get_object("assumeRole")
+        role = last.get("roleArn") if isinstance(last, dict) else None
+        return cls(profile=config.get("profile"), role_arn=str(role) if role else None)
 
 
 @dataclass
@@ -53,6 +77,7 @@ class TrainingClusterArgs:
     pod_security_level: str = "restricted"  # on the training namespace, as on every platform namespace
     # Experiment tracking for the runtimes' containers (mlplatform.components.tracking_wiring.runtime_env).
     tracking_env: list[dict[str, Any]] = field(default_factory=list)
+    identity: DeployIdentity = field(default_factory=DeployIdentity)
 
 
 _BEFORE = cluster_addons.charts.ADDONS_BEFORE_NODES
@@ -84,9 +109,27 @@ def k8s_labels(names: naming.Names, component: str) -> dict[str, str]:
 
 
 def kubeconfig(
-    name: pulumi.Input[str], endpoint: pulumi.Input[str], ca: pulumi.Input[str], region: str
+    name: pulumi.Input[str],
+    endpoint: pulumi.Input[str],
+    ca: pulumi.Input[str],
+    region: str,
+    identity: DeployIdentity = DeployIdentity(),
 ) -> pulumi.Output[str]:
-    """Kubeconfig (JSON) that authenticates with `aws eks get-token`: no long-lived credential."""
+    """Kubeconfig (JSON) that authenticates with `aws eks get-token`: no long-lived credential,
+    signed as the principal the aws provider deploys as (its profile, the role it assumes)."""
+    role = ["--role-arn", identity.role_arn] if identity.role_arn else []
+    env = [{"name": "AWS_PROFILE", "value": identity.profile}] if identity.profile else []
+
+    def user_exec(cluster: str) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": "aws",
+            "args": ["eks", "get-token", "--cluster-name", cluster, "--region", region, *role],
+        }
+        if env:
+            out["env"] = env
+        return out
+
     return pulumi.Output.all(name, endpoint, ca).apply(
         lambda v: json.dumps(
             {
@@ -98,13 +141,7 @@ def kubeconfig(
                 "users": [
                     {
                         "name": v[0],
-                        "user": {
-                            "exec": {
-                                "apiVersion": "client.authentication.k8s.io/v1beta1",
-                                "command": "aws",
-                                "args": ["eks", "get-token", "--cluster-name", v[0], "--region", region],
-                            }
-                        },
+                        "user": {"exec": user_exec(v[0])},
                     }
                 ],
             }
@@ -124,6 +161,11 @@ class TrainingCluster(pulumi.ComponentResource):
         self.opt_outs = sorted(opt_out)
         for item in self.opt_outs:
             pulumi.log.warn(f"TrainingCluster '{spec.name}': secure default '{item}' is turned off (opt_out)", self)
+        spot = sorted(p.name for p in spec.node_pools if p.spot)
+        if spot:
+            # Declared, not created: CreateServiceLinkedRole fails where the role exists, and an
+            # account creates it once (Karpenter troubleshooting, "Missing Service Linked Role").
+            pulumi.log.warn(SPOT_ROLE_NOTE.format(cluster=spec.name, pools=", ".join(spot)), self)
         self.cluster_name = spec.existing_cluster or n.eks_cluster(spec.name)
 
         if spec.existing_cluster:
@@ -159,7 +201,9 @@ class TrainingCluster(pulumi.ComponentResource):
         self.runner_access = self._runner_access(name, cluster_sg) if self.cluster else []
         self.provider = k8s.Provider(
             f"{name}-k8s",
-            kubeconfig=kubeconfig(self.cluster.name if self.cluster else self.cluster_name, endpoint, ca, a.region),
+            kubeconfig=kubeconfig(
+                self.cluster.name if self.cluster else self.cluster_name, endpoint, ca, a.region, a.identity
+            ),
             enable_server_side_apply=True,
             # Every Kubernetes object waits for the nodes and for the runner's way to the API.
             opts=pulumi.ResourceOptions(

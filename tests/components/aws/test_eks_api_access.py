@@ -6,12 +6,15 @@ path to the endpoint before the Kubernetes provider is used (docs/eks-api-access
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from mlplatform.spec.training_cluster import ApiAccess, NodePool
 from mlplatform.spec.training_cluster import TrainingCluster as Spec
 from tests.components.aws.test_training_cluster import _cluster
-from tests.components.conftest import Resources, run
+from tests.components.conftest import STACKS, Resources, run, run_stack_file
 
 POOL = [NodePool(name="cpu", instance_type="m6i.2xlarge", min_nodes=1, max_nodes=2)]
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -74,3 +77,36 @@ def test_existing_cluster_gets_no_runner_rules() -> None:
     # An existing cluster's endpoint access is its owner's; validation refuses api_access there.
     res = Resources(run(lambda: _cluster(Spec(name="train", existing_cluster="shared-eks", node_pools=POOL))))
     assert res.of_type(INGRESS) == []
+
+
+def test_the_cluster_token_is_signed_as_the_principal_that_deploys(tmp_path: Path) -> None:
+    # EKS API Reference, CreateCluster accessConfig.bootstrapClusterCreatorAdminPermissions: in API
+    # authentication mode only the creator is cluster-admin, so `aws eks get-token` must sign as the
+    # identity the aws provider deploys as (AWS CLI, eks get-token --role-arn; AWS_PROFILE).
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe")
+    data = yaml.load((STACKS / "Pulumi.prod.yaml").read_text())
+    role = "arn:aws:iam::123456789012:role/fraud-prod-deployer"
+    data["config"]["aws:profile"] = "fraud-prod"
+    data["config"]["aws:assumeRoles"] = [{"roleArn": "arn:aws:iam::123456789012:role/ci"}, {"roleArn": role}]
+    path = tmp_path / "Pulumi.prod.yaml"
+    with path.open("w") as handle:
+        yaml.dump(data, handle)
+    provider = Resources(run_stack_file(path)).named("train-k8s")
+    user = json.loads(provider.inputs["kubeconfig"])["users"][0]["user"]["exec"]
+    assert user["args"] == [
+        "eks",
+        "get-token",
+        "--cluster-name",
+        "fraud-prod-train",
+        "--region",
+        "us-east-1",
+        "--role-arn",
+        role,
+    ]
+    assert user["env"] == [{"name": "AWS_PROFILE", "value": "fraud-prod"}]
+    # Without either, the default credential chain: the same one the provider uses.
+    plain = Resources(run_stack_file(STACKS / "Pulumi.prod.yaml")).named("train-k8s")
+    user = json.loads(plain.inputs["kubeconfig"])["users"][0]["user"]["exec"]
+    assert user["args"][-2:] == ["--region", "us-east-1"] and "env" not in user

@@ -214,3 +214,16 @@ def test_container_insights_addon_with_its_irsa_role_and_log_groups(prod: Resour
 
 def test_existing_cluster_gets_no_addon(existing: Resources) -> None:
     assert not existing.of_type("aws:eks/addon:Addon")
+
+
+def test_spot_pools_declare_the_spot_service_linked_role() -> None:
+    # Karpenter troubleshooting, "Missing Service Linked Role": without AWSServiceRoleForEC2Spot every spot
+    # NodeClaim fails (AuthFailure.ServiceLinkedRoleCreationNotPermitted); the account creates it once.
+    captured = run(lambda: _cluster(Spec(name="train", node_pools=POOLS)))
+    assert (
+        "TrainingCluster 'train': spot pools (gpu) need the account's EC2 Spot service-linked role "
+        "(AWSServiceRoleForEC2Spot), which Karpenter cannot create; without it no spot node launches. Create it "
+        "once per account: aws iam create-service-linked-role --aws-service-name spot.amazonaws.com"
+    ) in captured.warnings
+    on_demand = run(lambda: _cluster(Spec(name="train", node_pools=POOLS[:1])))
+    assert not [w for w in on_demand.warnings if "AWSServiceRoleForEC2Spot" in w]
