@@ -6,7 +6,10 @@ which runs the same program) refuses a `mlplatform:models` entry unless:
   (s3://<platform>-<env>-model-registry-<account>/models/<model>/<version>/<file>), so an edited
   entry cannot make the endpoint's execution role read another bucket;
 - its image is pinned by digest (repo@sha256:...), so no tag moved after approval is served;
-- its sha256 is one.
+- its sha256 is one;
+- its baseline, if any, is that version's baseline in the same registry
+  (s3://.../models/<model>/<version>/baseline/), so the drift monitor checks the served version's
+  traffic against that version's statistics and reads nothing outside the registry.
 With credentials (a real `pulumi up`), `mlplatform.promotion.deployed.verify` also requires the
 entry to be exactly the head of the environment's verified ledger.
 
@@ -34,6 +37,8 @@ class Entry(Protocol):
     def sha256(self) -> str: ...
     @property
     def image(self) -> str: ...
+    @property
+    def baseline(self) -> str | None: ...
 
 
 def problems(models: Mapping[str, Entry], names: naming.Names, account: str) -> list[str]:
@@ -56,4 +61,10 @@ def problems(models: Mapping[str, Entry], names: naming.Names, account: str) -> 
             )
         if not _SHA256.match(entry.sha256):
             found.append(f"{where}.sha256 is {entry.sha256!r}, not a SHA-256 (64 hex digits)")
+        baseline = f"s3://{bucket}/{naming.baseline_prefix(model, entry.version)}"
+        if entry.baseline is not None and entry.baseline != baseline:
+            found.append(
+                f"{where}.baseline is {entry.baseline}, not version {entry.version}'s baseline in the {names.env} "
+                f"registry ({baseline}): only what `mlplatform promote` copied there is monitored against"
+            )
     return found

@@ -320,6 +320,7 @@ def test_the_program_refuses_model_entries_that_were_not_promoted() -> None:
             "uri": "s3://attacker-models/models/fraud-xgb/5/model.tar.gz",
             "sha256": "ef" * 32,
             "image": "999999999999.dkr.ecr.us-east-1.amazonaws.com/evil:latest",
+            "baseline": "s3://attacker-models/models/fraud-xgb/5/baseline/",
         }
     }
     with pytest.raises(Exception) as raised:
@@ -334,3 +335,8 @@ def test_the_program_refuses_model_entries_that_were_not_promoted() -> None:
         "mlplatform:models.fraud-xgb.image is 999999999999.dkr.ecr.us-east-1.amazonaws.com/evil:latest, not pinned"
         in text
     )
+    # A baseline from elsewhere would point the drift monitor's role at another bucket.
+    assert (
+        "mlplatform:models.fraud-xgb.baseline is s3://attacker-models/models/fraud-xgb/5/baseline/, not version 5's "
+        f"baseline in the prod registry (s3://fraud-prod-model-registry-{ACCOUNT}/models/fraud-xgb/5/baseline/)"
+    ) in text
