@@ -222,10 +222,7 @@ def _preflight(found: Project, model: str, env: str) -> None:
 def _run(plan: Plan, found: Project, apply: bool, dry_run: bool, yes: bool, as_json: bool, journal: Any) -> None:
     outcome = plan.outcome
     if outcome.already:
-        if as_json:
-            print_json(outcome.to_json())
-        else:
-            out.print(f"{outcome.model} {outcome.version} is already in {outcome.env}; nothing to do", markup=False)
+        _print_already(outcome, as_json)
         return
     if dry_run or outcome.production:  # production shows what changes before it asks
         _show_plan(outcome, apply, dry_run, err if as_json else out)
@@ -242,6 +239,9 @@ def _run(plan: Plan, found: Project, apply: bool, dry_run: bool, yes: bool, as_j
             f"{verb} {outcome.model}",
         )
     done = plan.run(journal, progress)
+    if done.already:  # another promotion of the same version finished while this one waited for the lock
+        _print_already(done, as_json)
+        return
     applied: dict[str, Any] | None = None
     if apply:
         applied = _apply(found, outcome.env, outcome.model, as_json, journal)
@@ -252,6 +252,13 @@ def _run(plan: Plan, found: Project, apply: bool, dry_run: bool, yes: bool, as_j
         print_json(data)
         return
     _print_outcome(done)
+
+
+def _print_already(outcome: Outcome, as_json: bool) -> None:
+    if as_json:
+        print_json(outcome.to_json())
+    else:
+        out.print(f"{outcome.model} {outcome.version} is already in {outcome.env}; nothing to do", markup=False)
 
 
 def _show_plan(o: Outcome, apply: bool, dry_run: bool, console: Any) -> None:
