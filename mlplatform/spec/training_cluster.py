@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from mlplatform.spec.base import Name, SpecModel
 from mlplatform.spec.training_equipment import SystemNodes
@@ -32,7 +33,18 @@ class Quota(SpecModel):
     pods: int = Field(100, ge=1, description="Pods at once. Omitted: 100.")
 
 
-Cidr = Annotated[str, Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}/([0-9]|[12][0-9]|3[0-2])$")]
+def _network(value: str) -> str:
+    """An IPv4 network as EC2 and EKS take it: octets 0-255 and no host bits (10.0.0.0/16, not 10.0.0.1/16)."""
+    try:
+        network = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"'{value}' is not an IPv4 network: each of the four numbers is 0-255") from None
+    if str(network) != value:
+        raise ValueError(f"'{value}' has host bits set; did you mean '{network}'?")
+    return value
+
+
+Cidr = Annotated[str, Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}/([0-9]|[12][0-9]|3[0-2])$"), AfterValidator(_network)]
 SecurityGroupId = Annotated[str, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]
 
 

@@ -109,6 +109,13 @@ def test_host_bits_are_an_error_and_reserved_public_ranges_a_warning() -> None:
         "did you mean '52.94.0.0/16'?",
         "bp.py: warning: TrainingCluster 'train', field 'opt_out': secure default 'private_endpoint' is turned off",
     ]
+    # Matching the pattern is not enough: the numbers must be octets (an error, never a traceback).
+    assert _problems({**public, "api_access": {"runner_cidrs": ["999.0.0.0/8"], "public_cidrs": ["52.94.0.0/16"]}})[
+        0
+    ] == (
+        "bp.py: TrainingCluster 'train', field 'api_access.runner_cidrs[0]': '999.0.0.0/8' is not an IPv4 network: "
+        "each of the four numbers is 0-255"
+    )
     assert _problems({**public, "api_access": {"public_cidrs": ["10.1.0.0/16", "52.94.0.0/16"]}}) == [
         "bp.py: warning: TrainingCluster 'train', field 'api_access.public_cidrs[0]': '10.1.0.0/16' is not a public "
         "internet range (documentation, private or other reserved addresses), which EKS refuses for the public "
