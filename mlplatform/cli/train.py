@@ -98,7 +98,6 @@ def render(
         if amount is None or amount <= 0:
             example = "4 or 500m" if what == "cpu" else "16Gi or 512Mi"
             raise MlplatformError(f"--{what} '{given}' is not a Kubernetes {what} quantity (e.g. {example})")
-            continue
         # The namespace's LimitRange refuses a container above the quota; Kueue never admits a
         # job whose nodes together ask for more than the ClusterQueue's nominal quota.
         if amount * nodes > total:

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from mlplatform import naming
+from mlplatform.promotion import transfer
 from mlplatform.promotion.aws import Aws, aws_errors, error_code
 from mlplatform.promotion.errors import PromotionError
 
@@ -44,13 +45,10 @@ def read(source: str, aws: Aws) -> Files:
         bucket, _, prefix = source[len("s3://") :].partition("/")
         prefix = prefix if not prefix or prefix.endswith("/") else f"{prefix}/"
         for name in naming.BASELINE_FILES:
-            with aws_errors(f"{aws.env.name}: reading s3://{bucket}/{prefix}{name}"):
-                try:
-                    files[name] = aws.s3.get_object(Bucket=bucket, Key=f"{prefix}{name}")["Body"].read()
-                except aws.s3.exceptions.ClientError as exc:
-                    if error_code(exc) in ("NoSuchKey", "404", "NoSuchBucket"):
-                        raise PromotionError(f"{source}: baseline has no {name}") from None
-                    raise
+            body = _get(aws, bucket, f"{prefix}{name}")
+            if body is None:
+                raise PromotionError(f"{source}: baseline has no {name}")
+            files[name] = body
     else:
         folder = Path(source)
         if not folder.is_dir():
@@ -77,26 +75,25 @@ def uri(bucket: str, model: str, version: str) -> str:
     return f"s3://{bucket}/{naming.baseline_prefix(model, version)}"
 
 
+def _get(aws: Aws, bucket: str, key: str) -> bytes | None:
+    """An object's bytes, read with `aws`'s credentials; None if the key or bucket is not there."""
+    with aws_errors(f"{aws.env.name}: reading s3://{bucket}/{key}"):
+        try:
+            return bytes(aws.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        except aws.s3.exceptions.ClientError as exc:
+            if error_code(exc) in ("NoSuchKey", "404", "NotFound", "NoSuchBucket"):
+                return None
+            raise
+
+
 def write(aws: Aws, model: str, version: str, files: Files, expected: dict[str, str]) -> None:
     """Write each file once under the version's prefix; a file already there with the expected
     SHA-256 (a re-run) is kept, any other is refused."""
     for name in naming.BASELINE_FILES:
         key = f"{naming.baseline_prefix(model, version)}{name}"
-        with aws_errors(f"{aws.env.name}: writing s3://{aws.registry_bucket}/{key}"):
-            try:
-                aws.s3.put_object(
-                    Bucket=aws.registry_bucket,
-                    Key=key,
-                    Body=files[name],
-                    ContentType="application/json",
-                    IfNoneMatch="*",
-                    ChecksumAlgorithm="SHA256",
-                    **aws.encryption_args(),
-                )
-                continue
-            except aws.s3.exceptions.ClientError as exc:
-                if error_code(exc) not in ("PreconditionFailed", "ConditionalRequestConflict"):
-                    raise
+        what = f"{aws.env.name}: writing s3://{aws.registry_bucket}/{key}"
+        if transfer.put_once(aws.s3, aws.registry_bucket, key, files[name], aws.encryption_args(), what):
+            continue
         if fetch(aws, aws.registry_bucket, model, version, name) != expected[name]:
             raise PromotionError(
                 f"{aws.env.name}: s3://{aws.registry_bucket}/{key} already exists with other bytes than {model} "
@@ -106,15 +103,8 @@ def write(aws: Aws, model: str, version: str, files: Files, expected: dict[str, 
 
 def fetch(aws: Aws, bucket: str, model: str, version: str, name: str) -> str | None:
     """SHA-256 of one baseline file in `bucket`, or None if it is not there."""
-    key = f"{naming.baseline_prefix(model, version)}{name}"
-    with aws_errors(f"{aws.env.name}: reading s3://{bucket}/{key}"):
-        try:
-            body = aws.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        except aws.s3.exceptions.ClientError as exc:
-            if error_code(exc) in ("NoSuchKey", "404", "NotFound"):
-                return None
-            raise
-    return hashlib.sha256(body).hexdigest()
+    body = _get(aws, bucket, f"{naming.baseline_prefix(model, version)}{name}")
+    return None if body is None else hashlib.sha256(body).hexdigest()
 
 
 def copy(src: Aws, dst: Aws, model: str, version: str, expected: dict[str, str]) -> None:
@@ -123,16 +113,13 @@ def copy(src: Aws, dst: Aws, model: str, version: str, expected: dict[str, str])
     files: Files = {}
     for name in naming.BASELINE_FILES:
         key = f"{naming.baseline_prefix(model, version)}{name}"
-        with aws_errors(f"{dst.env.name}: reading s3://{src.registry_bucket}/{key}"):
-            try:
-                files[name] = dst.s3.get_object(Bucket=src.registry_bucket, Key=key)["Body"].read()
-            except dst.s3.exceptions.ClientError as exc:
-                if error_code(exc) in ("NoSuchKey", "404", "NotFound"):
-                    raise PromotionError(
-                        f"{src.env.name}: {model} {version}'s manifest records a baseline, and "
-                        f"s3://{src.registry_bucket}/{key} is missing"
-                    ) from None
-                raise
+        body = _get(dst, src.registry_bucket, key)
+        if body is None:
+            raise PromotionError(
+                f"{src.env.name}: {model} {version}'s manifest records a baseline, and "
+                f"s3://{src.registry_bucket}/{key} is missing"
+            )
+        files[name] = body
     found = digests(files)
     for name, digest in expected.items():
         if found.get(name) != digest:

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mlplatform import naming
+from mlplatform.promotion import transfer
 from mlplatform.promotion.artifacts import Digest
 from mlplatform.promotion.aws import Aws, aws_errors, error_code
 from mlplatform.promotion.errors import PromotionError
@@ -106,21 +107,9 @@ def write(aws: Aws, manifest: Manifest, adopt_same: bool = False) -> None:
     """Write the manifest once. With `adopt_same`, an existing manifest of the same bytes (a
     promotion run again) is accepted; any other existing manifest is refused."""
     bucket, key = aws.registry_bucket, naming.manifest_key(manifest.model, manifest.version)
-    with aws_errors(f"{aws.env.name}: writing s3://{bucket}/{key}"):
-        try:
-            aws.s3.put_object(
-                Bucket=bucket,
-                Key=key,
-                Body=manifest.to_json().encode(),
-                ContentType="application/json",
-                IfNoneMatch="*",
-                ChecksumAlgorithm="SHA256",
-                **aws.encryption_args(),
-            )
-            return
-        except aws.s3.exceptions.ClientError as exc:
-            if error_code(exc) not in ("PreconditionFailed", "ConditionalRequestConflict"):
-                raise
+    body, what = manifest.to_json().encode(), f"{aws.env.name}: writing s3://{bucket}/{key}"
+    if transfer.put_once(aws.s3, bucket, key, body, aws.encryption_args(), what):
+        return
     existing = read(aws, manifest.model, manifest.version) if adopt_same else None
     if existing is not None and existing.same_version(manifest):
         return

@@ -42,6 +42,27 @@ def _ranges(size: int, part: int) -> list[tuple[int, int]]:
     return [(start, min(start + part, size) - 1) for start in range(0, size, part)]
 
 
+def put_once(s3: Any, bucket: str, key: str, body: bytes, extra: dict[str, Any], what: str) -> bool:
+    """A small JSON object written once (If-None-Match, S3's SHA-256): True when written, False
+    when the key already exists (the caller decides whether what is there is the same)."""
+    with aws_errors(what):
+        try:
+            s3.put_object(
+                Bucket=bucket,
+                Key=key,
+                Body=body,
+                ContentType="application/json",
+                IfNoneMatch="*",
+                ChecksumAlgorithm="SHA256",
+                **extra,
+            )
+            return True
+        except s3.exceptions.ClientError as exc:
+            if error_code(exc) not in CONFLICT:
+                raise
+    return False
+
+
 def upload(
     s3: Any,
     path: str,

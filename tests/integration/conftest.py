@@ -183,13 +183,16 @@ def approve(project: Path, version: str, env: str = "staging", person: str = "al
     return result
 
 
-def register(project: Path, artifact: Path, metrics: Path | None, version: str | None = None) -> str:
-    args = ["register", MODEL, "--env", "dev", "--artifact", str(artifact), "--image", IMAGE, "--json"]
+def register_cli(project: Path, artifact: Path, metrics: Path | None, *extra: str) -> Any:
+    """`mlplatform register MODEL --env dev --json` by bob, with `extra` options; the CLI's result."""
+    args = ["register", MODEL, "--env", "dev", "--artifact", str(artifact), "--image", IMAGE, "--json", *extra]
     if metrics is not None:
         args += ["--metrics", str(metrics)]
-    if version is not None:
-        args += ["--version", version]
-    result = cli(project, *args)
+    return cli(project, *args)
+
+
+def register(project: Path, artifact: Path, metrics: Path | None, version: str | None = None) -> str:
+    result = register_cli(project, artifact, metrics, *(["--version", version] if version is not None else []))
     assert result.exit_code == 0, result.stderr
     import json
 

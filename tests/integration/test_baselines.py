@@ -16,10 +16,10 @@ import pytest
 
 from mlplatform import naming
 from tests.integration.conftest import (
-    IMAGE,
     MODEL,
     cli,
     register,
+    register_cli,
     registry,
     stack_file,
 )
@@ -41,24 +41,6 @@ def baseline(tmp_path: Path) -> Path:
     return folder
 
 
-def _register(project: Path, artifact: Path, metrics: Path, *extra: str) -> object:
-    return cli(
-        project,
-        "register",
-        MODEL,
-        "--env",
-        "dev",
-        "--artifact",
-        str(artifact),
-        "--metrics",
-        str(metrics),
-        "--image",
-        IMAGE,
-        "--json",
-        *extra,
-    )
-
-
 def _keys(env: str, prefix: str) -> list[str]:
     listed = boto3.client("s3").list_objects_v2(Bucket=registry(env), Prefix=prefix)
     return sorted(o["Key"] for o in listed.get("Contents", []))
@@ -74,7 +56,7 @@ def _stack_entry(project: Path, env: str) -> dict[str, object]:
 def test_register_stores_the_baseline_write_once_and_records_its_checksums(
     project: Path, artifact: Path, good_metrics: Path, baseline: Path
 ) -> None:
-    result = _register(project, artifact, good_metrics, "--baseline", str(baseline))
+    result = register_cli(project, artifact, good_metrics, "--baseline", str(baseline))
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     prefix = naming.baseline_prefix(MODEL, data["version"])
@@ -109,7 +91,7 @@ def test_a_bad_baseline_registers_nothing(
     folder.mkdir()
     for name, body in files.items():
         (folder / name).write_text(json.dumps(body))
-    result = _register(project, artifact, good_metrics, "--baseline", str(folder))
+    result = register_cli(project, artifact, good_metrics, "--baseline", str(folder))
     assert result.exit_code == 1
     assert f"error: {folder}: {message}" in result.stderr
     assert _keys("dev", f"models/{MODEL}/") == []  # no claim, artifact, baseline or manifest
@@ -118,7 +100,7 @@ def test_a_bad_baseline_registers_nothing(
 def test_promotion_copies_the_baseline_and_names_it_in_the_stack_file(
     project: Path, artifact: Path, good_metrics: Path, baseline: Path, tmp_path: Path
 ) -> None:
-    version = json.loads(_register(project, artifact, good_metrics, "--baseline", str(baseline)).stdout)["version"]
+    version = json.loads(register_cli(project, artifact, good_metrics, "--baseline", str(baseline)).stdout)["version"]
     result = cli(project, "promote", MODEL, "--from", "dev", "--to", "staging", "--version", version, "--yes", "--json")
     assert result.exit_code == 0, result.stderr
     prefix = naming.baseline_prefix(MODEL, version)
@@ -140,7 +122,7 @@ def test_promotion_copies_the_baseline_and_names_it_in_the_stack_file(
 def test_a_baseline_changed_after_registration_fails_the_checksum_gate_and_changes_nothing(
     project: Path, artifact: Path, good_metrics: Path, baseline: Path
 ) -> None:
-    version = json.loads(_register(project, artifact, good_metrics, "--baseline", str(baseline)).stdout)["version"]
+    version = json.loads(register_cli(project, artifact, good_metrics, "--baseline", str(baseline)).stdout)["version"]
     key = f"{naming.baseline_prefix(MODEL, version)}constraints.json"
     # The registry policy denies this to everyone but the promoter; the emulator evaluates no policy.
     boto3.client("s3").put_object(Bucket=registry("dev"), Key=key, Body=b'{"features": []}')
@@ -157,7 +139,7 @@ def test_the_promoted_baseline_is_what_the_monitoring_schedule_checks(
 ) -> None:
     # The stack file promotion wrote is the one `pulumi up -s staging` reads: its data-quality job
     # definition names the promoted baseline's files.
-    version = json.loads(_register(project, artifact, good_metrics, "--baseline", str(baseline)).stdout)["version"]
+    version = json.loads(register_cli(project, artifact, good_metrics, "--baseline", str(baseline)).stdout)["version"]
     assert (
         cli(project, "promote", MODEL, "--from", "dev", "--to", "staging", "--version", version, "--yes").exit_code == 0
     )

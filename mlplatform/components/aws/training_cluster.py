@@ -336,41 +336,29 @@ class TrainingCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends, protect=a.protect),
         )
 
-    def _runner_access(self, name: str, cluster_sg: pulumi.Input[str]) -> list[pulumi.Resource]:
+    def _runner_access(self, name: str, cluster_sg: pulumi.Input[str]) -> list[aws.vpc.SecurityGroupIngressRule]:
         """Port 443 of the cluster security group (EKS creates it admitting only itself) for the
         deploy runner's security groups and private networks: the private endpoint's way in."""
         access = self.args.spec.api_access
         child = pulumi.ResourceOptions(parent=self)
-        why = "mlplatform deploy runner to the Kubernetes API"
-        rules: list[pulumi.Resource] = [
+        # A rule per source: a runner security group (referenced), or a private network (CIDR).
+        sources: list[tuple[str, dict[str, str]]] = [
+            (group, {"referenced_security_group_id": group}) for group in access.runner_security_groups
+        ] + [(cidr.replace("/", "-"), {"cidr_ipv4": cidr}) for cidr in access.runner_cidrs]
+        return [
             aws.vpc.SecurityGroupIngressRule(
-                f"{name}-api-from-{group}",
+                f"{name}-api-from-{label}",
                 security_group_id=cluster_sg,
-                referenced_security_group_id=group,
                 ip_protocol="tcp",
                 from_port=443,
                 to_port=443,
-                description=why,
+                description="mlplatform deploy runner to the Kubernetes API",
                 tags=self.args.tags,
                 opts=child,
+                **source,
             )
-            for group in access.runner_security_groups
+            for label, source in sources
         ]
-        rules += [
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-api-from-{cidr.replace('/', '-')}",
-                security_group_id=cluster_sg,
-                cidr_ipv4=cidr,
-                ip_protocol="tcp",
-                from_port=443,
-                to_port=443,
-                description=why,
-                tags=self.args.tags,
-                opts=child,
-            )
-            for cidr in access.runner_cidrs
-        ]
-        return rules
 
     def _node_groups(
         self, name: str, cluster_sg: pulumi.Input[str], subnets: pulumi.Input[list[str]], addons: list[aws.eks.Addon]
