@@ -159,3 +159,27 @@ def test_the_promoted_baseline_is_what_the_monitoring_schedule_checks(
         "constraintsResource": {"s3Uri": f"{prefix}constraints.json"},
         "statisticsResource": {"s3Uri": f"{prefix}statistics.json"},
     }
+
+
+def test_a_baseline_in_the_registry_is_never_overwritten(
+    project: Path, artifact: Path, good_metrics: Path, baseline: Path
+) -> None:
+    # S3 User Guide, "Add preconditions with conditional writes": PutObject with If-None-Match: *
+    # fails with 412 where the key exists; the registry's write-once keys rely on it.
+    from mlplatform.promotion import baselines
+    from mlplatform.promotion.aws import Aws
+    from mlplatform.promotion.errors import PromotionError
+    from mlplatform.promotion.project import Project
+
+    data = json.loads(register_cli(project, artifact, good_metrics, "--baseline", str(baseline)).stdout)
+    aws = Aws(Project.find(project).environment(MODEL, "dev"))
+    other = {name: b'{"features": []}' for name in naming.BASELINE_FILES}
+    with pytest.raises(PromotionError) as refused:
+        baselines.write(aws, MODEL, data["version"], other, baselines.digests(other))
+    key = f"{naming.baseline_prefix(MODEL, data['version'])}statistics.json"
+    assert str(refused.value) == (
+        f"dev: s3://{registry('dev')}/{key} already exists with other bytes than {MODEL} {data['version']}'s "
+        "baseline; registry keys are write-once: investigate"
+    )
+    stored = boto3.client("s3").get_object(Bucket=registry("dev"), Key=key)["Body"].read()
+    assert stored == (baseline / "statistics.json").read_bytes()
